@@ -1,0 +1,51 @@
+# SPM data warehouse — set-up and everyday commands.
+#   make demo   create the environment, generate the demo county, run the nightly pipeline
+#   make test   create/update the environment, run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+DEMO_HOME ?= spm_demo
+STAMP := $(VENV)/.installed
+MANIFEST := dbt_spm/target/manifest.json
+DBT_FILES := $(shell find dbt_spm/models dbt_spm/macros dbt_spm/seeds dbt_spm/tests -type f 2>/dev/null) dbt_spm/dbt_project.yml dbt_spm/profiles.yml
+
+export DAGSTER_DISABLE_TELEMETRY := 1
+export GX_ANALYTICS_ENABLED := False
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export UV_COMPILE_BYTECODE := 1
+
+.PHONY: install demo test lint benchmark ui clean
+
+install: $(STAMP) $(MANIFEST)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+# The dbt manifest must exist before the Dagster definitions are imported.
+$(MANIFEST): $(STAMP) $(DBT_FILES)
+	SPM_HOME=$(CURDIR)/.build_home $(BIN)/dbt parse --quiet --project-dir dbt_spm --profiles-dir dbt_spm
+	@touch $@
+
+demo: install
+	$(BIN)/spm demo --home $(DEMO_HOME)
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+benchmark: install
+	$(BIN)/python -m benchmarks.run --scale $(or $(SCALE),small)
+
+ui: install
+	SPM_HOME=$(CURDIR)/$(DEMO_HOME) DAGSTER_HOME=$(CURDIR)/$(DEMO_HOME)/dagster $(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf $(VENV) dbt_spm/target dbt_spm/logs .build_home

@@ -1,0 +1,196 @@
+"""`spm`: the statistics office's command line (German help texts and messages)."""
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from ingestion.home import Home
+
+DESCRIPTION = """\
+SPM – Data Warehouse für das Sozialräumliche Präventionsmonitoring.
+
+Lädt die Lieferungen der Fachämter, ordnet jeden Datensatz seinem Sozialraum zu, berechnet
+die Indikatoren und veröffentlicht das abgestimmte Datenset.
+
+Alle Befehle arbeiten in einem Home-Ordner (--home oder Umgebungsvariable SPM_HOME) mit
+festen Unterordnern: inbox/<quelle>/ (neue Lieferungen), archive/, warehouse/ (privat),
+published/ (spm.duckdb für die Planung), quality/, logs/, secrets/, config/.
+"""
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _progress(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')}  {message}", flush=True)
+
+
+def run_pipeline(home: Home) -> bool:
+    """The nightly job through Dagster (in-process, one writer), with progress on stdout."""
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    job = defs.get_job_def("spm_nightly")
+    instance = dg.DagsterInstance.get()
+    result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                    tags={"spm/ausloeser": "spm run"})
+    if not result.success:
+        failed = [e for e in result.all_events if e.is_step_failure]
+        for event in failed:
+            error = event.step_failure_data.error
+            text = error.message.strip() if error else "unbekannter Fehler"
+            _say(f"FEHLER im Schritt {event.step_key}: {text}")
+        _say("Der Lauf ist fehlgeschlagen; die zuletzt veröffentlichte Fassung bleibt unverändert.")
+    return result.success
+
+
+def _summary(home: Home) -> None:
+    import duckdb
+
+    _say("")
+    _say(f"Veröffentlichte Datenbank: {home.published_db}")
+    if home.published_db.exists():
+        con = duckdb.connect(str(home.published_db), read_only=True)
+        try:
+            for (table,) in con.execute(
+                    "select table_name from information_schema.tables order by 1").fetchall():
+                rows = con.execute(f'select count(*) from "{table}"').fetchone()[0]
+                _say(f"  {table:<16} {rows:>8} Zeilen")
+        finally:
+            con.close()
+    _say("")
+    _say("Abfrage (nur lesend), z. B.:")
+    _say(f"  python -c \"import duckdb; print(duckdb.connect('{home.published_db}', read_only=True)"
+         ".sql('select * from indikatorwerte limit 5'))\"")
+    _say("Dagster-Oberfläche (Assets, Läufe, Prüfungen):")
+    _say(f"  SPM_HOME={home.root} DAGSTER_HOME={home.dagster_home} "
+         ".venv/bin/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000")
+    _say("Dokumentation: docs/betrieb.md (Betrieb), docs/architecture.md (Aufbau)")
+    _say(f"Status der Lieferungen: spm status --home {home.root}")
+
+
+def cmd_demo(args) -> int:
+    from dagster_project.environment import activate
+    from ingestion.synth import generate_county
+
+    root = Path(args.home or "spm_demo").expanduser().resolve()
+    if root.exists() and any(root.iterdir()):
+        if not ((root / "inbox").is_dir() and (root / "warehouse").is_dir()):
+            _say(f"FEHLER: {root} existiert und ist kein SPM-Home-Ordner; bitte einen anderen "
+                 "Ordner mit --home angeben.")
+            return 2
+        _say(f"Vorhandener Demo-Ordner {root} wird neu angelegt.")
+        shutil.rmtree(root)
+    home = activate(root)
+    _progress(f"Erzeuge den synthetischen Kreis (Größe {args.scale}) in {home.inbox} …")
+    summary = generate_county(home.inbox, scale=args.scale, seed=args.seed, progress=_progress)
+    _progress(f"Erzeugt: {summary}")
+    _progress("Starte den nächtlichen Lauf (Dagster) …")
+    ok = run_pipeline(home)
+    if ok:
+        _summary(home)
+    return 0 if ok else 1
+
+
+def cmd_run(args) -> int:
+    from dagster_project.environment import activate
+
+    home = activate(args.home)
+    _progress(f"Nächtlicher Lauf in {home.root}")
+    ok = run_pipeline(home)
+    if ok:
+        _progress(f"Fertig. Veröffentlicht: {home.published_db}")
+    return 0 if ok else 1
+
+
+def cmd_ingest(args) -> int:
+    from dagster_project.environment import activate
+    from ingestion import loader, warehouse
+
+    home = activate(args.home)
+    paths = [Path(p) for p in args.paths]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        for path in missing:
+            _say(f"FEHLER: Datei nicht gefunden: {path}")
+        return 2
+    con = warehouse.connect(home)
+    failed = 0
+    try:
+        for number, path in enumerate(paths, start=1):
+            _progress(f"[{number}/{len(paths)}] {path.name}")
+            result = loader.ingest_file(con, home, path)
+            label = {"loaded": "GELADEN", "duplicate": "BEREITS GELADEN",
+                     "rejected": "ABGEWIESEN"}[result.status]
+            _say(f"  {label}: {result.message}")
+            for warning in result.warnings:
+                _say(f"  Hinweis: {warning}")
+            failed += result.status == "rejected"
+    finally:
+        con.close()
+    if failed:
+        _say(f"{failed} von {len(paths)} Datei(en) abgewiesen; von ihnen wurde nichts geladen.")
+    return 1 if failed else 0
+
+
+def cmd_status(args) -> int:
+    from dagster_project.status import print_status
+    from ingestion.home import resolve_home
+
+    return print_status(resolve_home(args.home), _say)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spm", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--home", help="Home-Ordner (Voreinstellung: $SPM_HOME, sonst ./spm_home)")
+    sub = parser.add_subparsers(dest="command", metavar="BEFEHL", required=True)
+
+    demo = sub.add_parser("demo", help="Demo: synthetischen Kreis erzeugen und den ganzen Lauf ausführen",
+                          description="Erzeugt einen synthetischen Kreis in einem neuen Home-Ordner "
+                                      "(Voreinstellung ./spm_demo) und führt den nächtlichen Lauf aus.")
+    demo.add_argument("--scale", default="small", choices=["small", "kreis", "nrw"],
+                      help="Größe des synthetischen Kreises (Voreinstellung: small)")
+    demo.add_argument("--seed", type=int, default=20261122, help="Startwert des Zufallsgenerators")
+    demo.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="Nächtlicher Lauf: laden, bauen, prüfen, veröffentlichen",
+                         description="Lädt alle neuen Dateien aus inbox/, baut die Modelle, prüft "
+                                     "sie und veröffentlicht nur, wenn alle Prüfungen bestehen.")
+    run.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    run.set_defaults(func=cmd_run)
+
+    ingest = sub.add_parser("ingest", help="Dateien sofort laden, mit Bericht je Datei",
+                            description="Lädt die genannten Dateien (Quelle und Stichtag aus dem "
+                                        "Dateinamen) ins Warehouse. Exit-Code 1, wenn eine Datei "
+                                        "abgewiesen wurde.")
+    ingest.add_argument("paths", nargs="+", metavar="DATEI", help="zu ladende Datei(en)")
+    ingest.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    ingest.set_defaults(func=cmd_ingest)
+
+    status = sub.add_parser("status", help="Datenstand je Quelle und Gemeinde, Quarantäne, Läufe",
+                            description="Zeigt je Quelle die Stichtage, Zeilen, Quarantäne, die "
+                                        "letzten Lieferungen, die letzten Läufe und die "
+                                        "veröffentlichte Fassung.")
+    status.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        _say("Abgebrochen; die zuletzt veröffentlichte Fassung bleibt unverändert.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,114 @@
+"""`spm status`: what the office needs to see each morning."""
+
+from collections.abc import Callable
+
+import duckdb
+
+from ingestion.home import SOURCES, Home
+
+
+def _fmt_date(value) -> str:
+    return value.strftime("%d.%m.%Y") if value is not None else "–"
+
+
+def print_status(home: Home, say: Callable[[str], None]) -> int:
+    say(f"SPM-Home: {home.root}")
+    if not home.warehouse.exists():
+        say("Noch kein Warehouse vorhanden: es wurde noch nichts geladen (spm run oder spm demo).")
+        return 1
+    try:
+        con = duckdb.connect(str(home.warehouse), read_only=True)
+    except duckdb.IOException:
+        say("Das Warehouse wird gerade von einem Lauf beschrieben; bitte später erneut versuchen.")
+        return 1
+    try:
+        _sources(con, say)
+        _deliveries(con, say)
+    finally:
+        con.close()
+    _published(home, say)
+    _runs(home, say)
+    return 0
+
+
+def _sources(con, say) -> None:
+    say("")
+    say("Datenstand je Quelle und Gemeinde")
+    say(f"  {'Quelle':<15} {'Gemeinde':<10} {'Stichtage':<40} {'Zeilen':>9} {'Quarantäne':>10}")
+    for source in SOURCES:
+        if source == "raumgliederung":
+            rows = con.execute(
+                "select gliederung, string_agg(distinct strftime(gueltig_ab, '%d.%m.%Y'), ', '), "
+                "count(*) from raw.raumgliederung group by gliederung order by 1").fetchall()
+            if not rows:
+                say(f"  {source:<15} {'–':<10} {'keine Lieferung':<40}")
+            for gliederung, dates, count in rows:
+                say(f"  {source:<15} {gliederung:<10} {'gültig ab ' + dates:<40} {count:>9} {'':>10}")
+            continue
+        rows = con.execute(f"""
+            select ags, string_agg(distinct strftime(stichtag, '%d.%m.%Y'), ', ' order by strftime(stichtag, '%d.%m.%Y')),
+                   count(*)
+            from raw.{source} group by ags order by ags""").fetchall()
+        quarantined = dict(con.execute("""
+            select l.municipalities, count(distinct (q.delivery_id, q.line_no))
+            from raw.quarantine q join raw.delivery_log l using (delivery_id)
+            where q.source = ? and l.status in ('loaded', 'replaced') group by 1""", [source]).fetchall())
+        if not rows:
+            say(f"  {source:<15} {'–':<10} {'keine Lieferung':<40}")
+        for ags, dates, count in rows:
+            q = sum(n for m, n in quarantined.items() if m and ags in m.split(","))
+            say(f"  {source:<15} {ags:<10} {dates:<40} {count:>9} {q:>10}")
+
+
+def _deliveries(con, say) -> None:
+    say("")
+    say("Letzte Lieferungen")
+    rows = con.execute("""
+        select delivery_id, source, stichtag, file_name, status, rows_loaded, rows_quarantined,
+               received_at, message
+        from raw.delivery_log order by delivery_id desc limit 15""").fetchall()
+    if not rows:
+        say("  keine")
+    labels = {"loaded": "geladen", "rejected": "ABGEWIESEN", "duplicate": "doppelt",
+              "replaced": "ersetzt"}
+    for delivery_id, source, stichtag, file_name, status, loaded, quarantined, received, message in rows:
+        say(f"  #{delivery_id:<4} {received:%d.%m.%Y %H:%M}  {source:<15} {_fmt_date(stichtag):<10} "
+            f"{labels.get(status, status):<10} {loaded or 0:>8} geladen {quarantined or 0:>6} Quar.  "
+            f"{file_name}")
+        if status == "rejected":
+            say(f"        Grund: {message}")
+
+
+def _published(home: Home, say) -> None:
+    say("")
+    say("Veröffentlichte Fassung")
+    if not home.published_db.exists():
+        say("  noch keine")
+        return
+    import datetime
+
+    stamp = datetime.datetime.fromtimestamp(home.published_db.stat().st_mtime)
+    say(f"  {home.published_db} (Stand {stamp:%d.%m.%Y %H:%M})")
+
+
+def _runs(home: Home, say) -> None:
+    say("")
+    say("Letzte Läufe")
+    if not (home.dagster_home / "dagster.yaml").exists():
+        say("  keine")
+        return
+    import datetime
+    import os
+
+    os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+    import dagster as dg
+
+    instance = dg.DagsterInstance.get()
+    runs = instance.get_run_records(limit=5)
+    if not runs:
+        say("  keine")
+    for record in runs:
+        run = record.dagster_run
+        started = record.start_time
+        when = "" if started is None else datetime.datetime.fromtimestamp(started).strftime("%d.%m.%Y %H:%M")
+        say(f"  {when:<16} {run.job_name:<12} {run.status.value:<10} {run.run_id[:8]}")

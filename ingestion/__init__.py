@@ -1,0 +1,1 @@
+"""Ingestion of agency deliveries into the private SPM warehouse (raw zone)."""

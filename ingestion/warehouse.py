@@ -1,0 +1,60 @@
+"""The private warehouse DuckDB file: connection, raw schema, offline extensions."""
+
+import glob
+import os
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from ingestion.home import Home
+
+DUCKDB_VERSION = duckdb.__version__
+
+
+def ensure_extension_repo(home: Home) -> Path:
+    """A local DuckDB extension repository built from the `duckdb-extension-spatial` wheel.
+
+    dbt-duckdb installs `spatial` from it (`INSTALL spatial FROM '<repo>'`), so no network
+    is needed at run time.
+    """
+    import duckdb_extension_spatial
+
+    platform = duckdb.connect().sql("pragma platform").fetchone()[0]
+    target_dir = home.ext_repo / f"v{DUCKDB_VERSION}" / platform
+    target = target_dir / "spatial.duckdb_extension"
+    if not target.exists():
+        pattern = os.path.join(os.path.dirname(duckdb_extension_spatial.__file__),
+                               "extensions", "*", "spatial.duckdb_extension")
+        found = glob.glob(pattern)
+        if not found:
+            raise RuntimeError("Die DuckDB-Erweiterung 'spatial' ist nicht installiert.")
+        target_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(found[0], target)
+    home.ext_dir.mkdir(parents=True, exist_ok=True)
+    return home.ext_repo
+
+
+def dbt_environment(home: Home) -> dict[str, str]:
+    """Environment variables the dbt profile reads."""
+    ensure_extension_repo(home)
+    return {
+        "SPM_HOME": str(home.root),
+        "SPM_WAREHOUSE": str(home.warehouse),
+        "SPM_DUCKDB_EXT_REPO": str(home.ext_repo),
+        "SPM_DUCKDB_EXT_DIR": str(home.ext_dir),
+    }
+
+
+def raw_schema_sql() -> str:
+    return resources.files("ingestion").joinpath("raw_schema.sql").read_text(encoding="utf-8")
+
+
+def connect(home: Home, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Connect to the warehouse; a writer makes sure the raw schema exists."""
+    home.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(home.warehouse), read_only=read_only)
+    if not read_only:
+        con.execute(raw_schema_sql())
+    return con
