@@ -34,9 +34,10 @@ def run_pipeline(home: Home) -> bool:
 
     from dagster_project.definitions import defs
 
-    job = defs.get_job_def("spm_nightly")
+    job = defs.resolve_job_def("spm_nightly")
     instance = dg.DagsterInstance.get()
     result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                    run_config={"loggers": {"spm_console": {}}},
                                     tags={"spm/ausloeser": "spm run"})
     if not result.success:
         failed = [e for e in result.all_events if e.is_step_failure]

@@ -10,6 +10,7 @@ from dagster_project.assets_dbt import spm_dbt_assets
 from dagster_project.assets_ingestion import raw_gemeinden, source_assets
 from dagster_project.assets_publish import published_spm_duckdb
 from dagster_project.checks import einwohner_contract
+from dagster_project.console import spm_console_logger
 from dagster_project.dbt_project import dbt_project
 from dagster_project.environment import activate
 from dagster_project.resources import SpmHomeResource
@@ -29,4 +30,5 @@ defs = dg.Definitions(
                               dbt_executable=str(Path(sys.executable).parent / "dbt")),
     },
     executor=dg.in_process_executor,
+    loggers={"spm_console": spm_console_logger},
 )

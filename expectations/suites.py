@@ -68,9 +68,10 @@ def _expectations(contract: Contract, stichtag: date) -> list:
             found.append(gxe.ExpectColumnValuesToBeBetween(
                 column=name, min_value=pd.Timestamp(stichtag.year - 116, 1, 1),
                 max_value=pd.Timestamp(stichtag)))
-    for key in contract.key:
-        if key in contract.names:
-            found.append(gxe.ExpectColumnValuesToBeUnique(column=key))
+    if len(contract.key) == 1:
+        found.append(gxe.ExpectColumnValuesToBeUnique(column=contract.key[0]))
+    elif contract.key:
+        found.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(contract.key)))
     return found
 
 
@@ -91,7 +92,7 @@ def validate(source: str, frame: pd.DataFrame, stichtag: date) -> SuiteResult:
 
     evaluated = 0
     failures: list[dict] = []
-    columns = [c for c in contract.names if c in frame.columns]
+    columns = [c for c in dict.fromkeys([*contract.names, *contract.key]) if c in frame.columns]
     for start in range(0, max(len(frame), 1), CHUNK_ROWS):
         chunk = frame.iloc[start:start + CHUNK_ROWS][columns]
         result = definition.run(batch_parameters={"dataframe": chunk})

@@ -1,0 +1,1 @@
+"""Benchmarks: whole-process timings of the nightly run at a given scale."""

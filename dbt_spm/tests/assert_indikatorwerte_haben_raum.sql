@@ -1,0 +1,30 @@
+-- Every published indicator value finds its area in published.raeume via (gliederung, raum_id).
+with
+
+indikatorwerte as (
+
+    select * from {{ ref('pub_indikatorwerte') }}
+
+),
+
+raeume as (
+
+    select * from {{ ref('pub_raeume') }}
+
+),
+
+final as (
+
+    select distinct
+        indikatorwerte.gliederung,
+        indikatorwerte.raum_id
+
+    from indikatorwerte
+    left join raeume
+        on raeume.gliederung = indikatorwerte.gliederung
+        and raeume.raum_id = indikatorwerte.raum_id
+    where raeume.raum_id is null
+
+)
+
+select * from final

@@ -1,0 +1,101 @@
+"""Dagster definitions: they load, wire sources to dbt, and the web UI serves the graph."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_defs():
+    from dagster_project.definitions import defs
+
+    return defs
+
+
+def test_definitions_load_and_graph_runs_from_files_to_publication(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPM_HOME", str(tmp_path / "home"))
+    defs = load_defs()
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    for source in ("raw/einwohner", "raw/adressen", "raw/raumgliederung", "raw/gemeinden"):
+        assert source in keys
+    assert "published/spm_duckdb" in keys
+    # the staging model of the residents register reads the raw asset (dbt source meta)
+    staging = next(k for k in graph.get_all_asset_keys()
+                   if k.path[-1] == "stg_einwohnermeldeamt__einwohner")
+    assert dg.AssetKey(["raw", "einwohner"]) in graph.get(staging).parent_keys
+    # publishing waits for every dbt model, so it sees no half-built warehouse
+    publish = graph.get(dg.AssetKey(["published", "spm_duckdb"]))
+    assert staging in publish.parent_keys
+    assert len(publish.parent_keys) >= 10
+
+
+def test_schedule_sensor_and_checks(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPM_HOME", str(tmp_path / "home"))
+    defs = load_defs()
+    schedule = defs.resolve_schedule_def("spm_nightly_0200")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Europe/Berlin"
+    assert defs.resolve_sensor_def("inbox_sensor").job_name == "spm_nightly"
+    checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
+    assert "einwohner_contract" in checks
+    assert any(name.startswith(("unique", "not_null")) for name in checks), "dbt tests as checks"
+
+
+def test_inbox_sensor_requests_a_run_only_when_files_wait(tmp_path, monkeypatch):
+    from dagster_project.schedules import inbox_sensor
+    from ingestion.home import Home
+
+    home = Home(tmp_path / "home").create()
+    monkeypatch.setenv("SPM_HOME", str(home.root))
+    context = dg.build_sensor_context()
+    assert isinstance(inbox_sensor(context), dg.SkipReason)
+    (home.inbox / "einwohner" / "einwohner_2024-12-31.csv").write_text("x", encoding="utf-8")
+    request = inbox_sensor(context)
+    assert isinstance(request, dg.RunRequest) and request.run_key.startswith("inbox-")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_webserver_serves_the_full_asset_graph(tmp_path):
+    port = _free_port()
+    env = dict(os.environ, SPM_HOME=str(tmp_path / "home"),
+               DAGSTER_HOME=str(tmp_path / "dagster"), DAGSTER_DISABLE_TELEMETRY="1")
+    (tmp_path / "dagster").mkdir()
+    (tmp_path / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml",
+         "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    query = json.dumps({"query": "{ assetNodes { assetKey { path } } }"}).encode()
+    nodes = None
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline and nodes is None:
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
+                                                 headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    nodes = json.load(response)["data"]["assetNodes"]
+            except (OSError, KeyError, TypeError):
+                time.sleep(1)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert nodes is not None, "the webserver did not answer"
+    paths = {"/".join(n["assetKey"]["path"]) for n in nodes}
+    assert {"raw/einwohner", "raw/adressen", "published/spm_duckdb"} <= paths
+    assert any(p.endswith("mart_indikatorwerte") for p in paths)
