@@ -2,21 +2,39 @@
 
 Every delivery was validated by its GX suite at load time (results in `raw.gx_results`).
 This check validates what is in the warehouse now: per Stichtag a fixed-seed sample of at
-most `SAMPLE_ROWS` rows through the same GX suite, plus SQL checks over all rows (key
-uniqueness), so that it stays cheap for 18 million residents.
+most `SAMPLE_ROWS` rows through the same GX suite, plus SQL checks over all rows (required
+values, code lists, key uniqueness), so that it stays cheap for 18 million residents.
 """
 
 import dagster as dg
 
 from dagster_project.resources import SpmHomeResource
 from ingestion import warehouse
+from ingestion.contracts import CODE, TABULAR_CONTRACTS
 
-SAMPLE_ROWS = 100_000
+SAMPLE_ROWS = 20_000
+
+
+def sql_contract_failures(con, source: str) -> list[str]:
+    """Required values and code lists of the contract, checked in SQL over every row."""
+    contract = TABULAR_CONTRACTS[source]
+    parts, labels = [], []
+    for column in contract.columns:
+        if column.required and column.name != "hausnummer":
+            parts.append(f"count(*) filter (where {column.name} is null)")
+            labels.append(f"{column.name} fehlt")
+        if column.kind == CODE and column.codes:
+            codes = ", ".join(f"'{c}'" for c in column.codes)
+            parts.append(f"count(*) filter (where {column.name} not in ({codes}))")
+            labels.append(f"{column.name} mit unbekanntem Code")
+    counts = con.execute(f"select {', '.join(parts)} from raw.{source}").fetchone()
+    return [f"{label}: {n}" for label, n in zip(labels, counts, strict=True) if n]
 
 
 @dg.asset_check(asset=dg.AssetKey(["raw", "einwohner"]), blocking=True,
-                description="GX-Suite 'einwohner' (Stichprobe je Stichtag) und Eindeutigkeit "
-                            "von person_id je Stichtag (alle Zeilen).")
+                description="GX-Suite 'einwohner' (Stichprobe je Stichtag); Pflichtwerte, "
+                            "Codelisten und Eindeutigkeit von person_id je Stichtag in SQL "
+                            "über alle Zeilen.")
 def einwohner_contract(spm: SpmHomeResource) -> dg.AssetCheckResult:
     from expectations.suites import validate
 
@@ -35,6 +53,7 @@ def einwohner_contract(spm: SpmHomeResource) -> dg.AssetCheckResult:
             result = validate("einwohner", frame, stichtag)
             failures += [f"{stichtag}: {f['expectation']} {f['column']} ({f['unexpected_count']})"
                          for f in result.failures]
+        failures += [f"alle Stichtage: {f}" for f in sql_contract_failures(con, "einwohner")]
         duplicates = con.execute(
             "select stichtag, count(*) from (select stichtag, person_id from raw.einwohner "
             "group by stichtag, person_id having count(*) > 1) group by stichtag").fetchall()

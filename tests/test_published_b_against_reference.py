@@ -20,10 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-try:
-    from tests.reference.bevoelkerung import B_CODES, FAKTOR, recompute_b_indicators
-except ModuleNotFoundError:  # tests/ is no package: pytest put tests/ itself on sys.path
-    from reference.bevoelkerung import B_CODES, FAKTOR, recompute_b_indicators
+from reference.bevoelkerung import B_CODES, FAKTOR, recompute_b_indicators
 
 KEY = ["code", "gliederung", "raum_id", "berichtsjahr"]
 SUPPRESSED = {"gesperrt", "gesperrt_sekundaer"}

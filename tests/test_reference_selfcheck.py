@@ -13,22 +13,13 @@ import pandas as pd
 import pytest
 from pyproj import Transformer
 
-try:
-    from tests.reference.bevoelkerung import (
-        completed_years,
-        normalise_strasse,
-        parse_dates,
-        parse_hausnummer,
-        recompute_b_indicators,
-    )
-except ModuleNotFoundError:  # tests/ is no package: pytest put tests/ itself on sys.path
-    from reference.bevoelkerung import (
-        completed_years,
-        normalise_strasse,
-        parse_dates,
-        parse_hausnummer,
-        recompute_b_indicators,
-    )
+from reference.bevoelkerung import (
+    completed_years,
+    normalise_strasse,
+    parse_dates,
+    parse_hausnummer,
+    recompute_b_indicators,
+)
 
 A = "05999004"
 B = "05999008"

@@ -1,0 +1,98 @@
+"""The dbt project on a hand-made warehouse: a real `dbt build`, values worked out by hand."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from fixtures.make_fixture_warehouse import DORF, EXPECTED_B, STADT, make_fixture_warehouse
+from ingestion.home import Home
+from ingestion.warehouse import dbt_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+DBT = str(Path(sys.executable).parent / "dbt")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    home = Home(tmp_path_factory.mktemp("dbt") / "home").create()
+    make_fixture_warehouse(home.warehouse)
+    env = dict(os.environ, **dbt_environment(home), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
+    result = subprocess.run(
+        [DBT, "build", "--project-dir", "dbt_spm", "--profiles-dir", "dbt_spm",
+         "--target-path", str(home.root / "dbt_target"), "--log-path", str(home.logs)],
+        cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert "WARN=0" in result.stdout and "ERROR=0" in result.stdout
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+def test_point_on_shared_border_lands_in_exactly_one_area(built):
+    rows = built.execute("""
+        select a.strasse_norm, a.hausnummer, r.gliederung, r.raum_id
+        from intermediate.int_geo__adressen_raeume r
+        join intermediate.int_geo__adressen a using (adresse_id)
+        where a.ostwert = 481000 and a.nordwert = 5760500 and r.gliederung = 'sozialraum'
+    """).fetchall()
+    # on the border x = 481000 between SR01 and SR02: the smaller raum_id wins, once
+    assert rows == [("hauptstrasse", 2, "sozialraum", f"{STADT}-SR01")]
+
+
+def test_every_address_has_exactly_one_area_per_gliederung(built):
+    counts = built.execute("""
+        select gliederung, count(*) = count(distinct adresse_id)
+        from intermediate.int_geo__adressen_raeume group by gliederung
+    """).fetchall()
+    assert counts and all(unique for _, unique in counts)
+    addresses = built.execute("select count(*) from intermediate.int_geo__adressen").fetchone()[0]
+    per = built.execute("select count(*) from intermediate.int_geo__adressen_raeume "
+                        "where gliederung = 'sozialraum'").fetchone()[0]
+    assert per == addresses
+
+
+def test_hand_computed_b_values(built):
+    values = {
+        (year, gliederung, raum_id, code): (zaehler, nenner)
+        for year, gliederung, raum_id, code, zaehler, nenner in built.execute("""
+            select berichtsjahr, gliederung, raum_id, code, zaehler, nenner
+            from marts.mart_indikatorwerte""").fetchall()
+    }
+    checked = 0
+    for year, areas in EXPECTED_B.items():
+        for (gliederung, raum_id), codes in areas.items():
+            for code, expected in codes.items():
+                assert values[(year, gliederung, raum_id, code)] == expected, (
+                    year, gliederung, raum_id, code)
+                checked += 1
+    assert checked >= 35
+
+
+def test_unmatched_addresses_count_for_municipality_and_county(built):
+    oz = built.execute("""
+        select zaehler from marts.mart_indikatorwerte
+        where code = 'B01' and raum_id = ? and berichtsjahr = 2024""", [f"{STADT}-OZ"]).fetchone()[0]
+    assert oz == 2
+    areas = built.execute("""
+        select sum(zaehler) from marts.mart_indikatorwerte
+        where code = 'B01' and gliederung = 'sozialraum' and berichtsjahr = 2024
+          and (raum_id like ? or raum_id like ?)""", [f"{STADT}-%", f"{DORF}-%"]).fetchone()[0]
+    county = built.execute("""
+        select zaehler from marts.mart_indikatorwerte
+        where code = 'B01' and gliederung = 'kreis' and berichtsjahr = 2024""").fetchone()[0]
+    assert areas == county == 15
+
+
+def test_published_schema_holds_only_aggregates(built):
+    tables = {t for (t,) in built.execute(
+        "select table_name from information_schema.tables where table_schema = 'published'"
+    ).fetchall()}
+    assert tables == {"indikatoren", "raeume", "indikatorwerte"}
+    sensitive = built.execute("""
+        select count(*) from published.indikatorwerte w
+        join published.indikatoren i using (code) where i.sensibel""").fetchone()[0]
+    assert sensitive == 0
