@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from ingestion.home import Home, resolve_home
+from ingestion.settings import write_default_settings
 from ingestion.warehouse import dbt_environment
 
 DAGSTER_YAML = """\
@@ -26,6 +27,7 @@ def activate(home_path: str | os.PathLike | None = None) -> Home:
     dagster_yaml = home.dagster_home / "dagster.yaml"
     if not dagster_yaml.exists():
         dagster_yaml.write_text(DAGSTER_YAML, encoding="utf-8")
+    write_default_settings(home.config)
     os.environ.update(OFFLINE)
     os.environ.update(dbt_environment(home))
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)

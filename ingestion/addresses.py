@@ -6,7 +6,10 @@ import unicodedata
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _STR_ABBREVIATION = re.compile(r"str\.?(?=[\s\-]|$)")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
-_HOUSE_NUMBER = re.compile(r"^(\d+)\s*([a-z](?![a-z]))?")
+# number, then an optional single letter (blanks allowed between); shared with the vectorised
+# parser in ingestion.rows
+HOUSE_NUMBER_PATTERN = r"^(\d+)\s*([a-z](?![a-z]))?"
+_HOUSE_NUMBER = re.compile(HOUSE_NUMBER_PATTERN)
 
 
 def normalise_street(name: str) -> str:

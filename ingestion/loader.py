@@ -185,7 +185,8 @@ def _load_tabular(con, home: Home, contract: Contract, table, result: IngestResu
         raise DeliveryRejected(result.file_name, message)
 
     clean = typed.drop(index=[frame.index[p] for p in bad_positions])
-    clean["line_no"] = [table.line_numbers[p] for p in range(len(frame)) if p not in set(bad_positions)]
+    bad = set(bad_positions)
+    clean["line_no"] = [table.line_numbers[p] for p in range(len(frame)) if p not in bad]
     if contract.person_level:
         pseudonymiser = pseudonymiser or Pseudonymiser(load_or_create_key(home.secrets))
         for column in contract.columns:

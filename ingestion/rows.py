@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from ingestion.addresses import HouseNumberError, normalise_street, parse_house_number
+from ingestion.addresses import HOUSE_NUMBER_PATTERN, normalise_street
 from ingestion.contracts import (
     AGS,
     CODE,
@@ -52,6 +52,23 @@ def parse_decimals(values: pd.Series) -> pd.Series:
     if point.any():
         converted[point] = pd.to_numeric(text[point])
     return converted
+
+
+def parse_house_numbers(values: pd.Series, zusatz: pd.Series | None
+                        ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Vectorised `parse_house_number`: numbers (-1 where invalid), suffixes, invalid mask.
+
+    An empty house number is not flagged here (the required-value check reports it).
+    """
+    text = values.astype("str").str.strip().str.lower()
+    parts = text.str.extract(HOUSE_NUMBER_PATTERN)
+    invalid = parts[0].isna() & (text != "")
+    numbers = pd.to_numeric(parts[0], errors="coerce").fillna(-1).astype("int64")
+    suffixes = parts[1].fillna("").astype("str")
+    if zusatz is not None:
+        extra = zusatz.astype("str").str.strip().str.lower()
+        suffixes = extra.where(extra != "", suffixes)
+    return numbers, suffixes, invalid
 
 
 def completed_years(born: pd.Series, stichtag: date) -> pd.Series:
@@ -120,21 +137,12 @@ def check_rows(contract: Contract, frame: pd.DataFrame, stichtag: date,
             typed[name] = values.where(present, None)
 
     if "hausnummer" in contract.names:
-        numbers, suffixes = [], []
-        zusatz = frame["hausnummer_zusatz"] if "hausnummer_zusatz" in frame.columns else None
-        for index, value in frame["hausnummer"].items():
-            extra = zusatz.at[index] if zusatz is not None else None
-            try:
-                number, suffix = parse_house_number(value, extra)
-            except HouseNumberError:
-                if str(value).strip():
-                    errors.append(RowError(int(index), "hausnummer", value,
-                                           "Hausnummer enthält keine Zahl"))
-                number, suffix = -1, ""
-            numbers.append(number)
-            suffixes.append(suffix)
-        typed["hausnummer"] = pd.Series(numbers, index=frame.index, dtype="int64")
-        typed["hausnummer_zusatz_norm"] = pd.Series(suffixes, index=frame.index, dtype="str")
+        numbers, suffixes, invalid = parse_house_numbers(
+            frame["hausnummer"],
+            frame["hausnummer_zusatz"] if "hausnummer_zusatz" in frame.columns else None)
+        flag(invalid, "hausnummer", "Hausnummer enthält keine Zahl")
+        typed["hausnummer"] = numbers
+        typed["hausnummer_zusatz_norm"] = suffixes
         streets = frame["strasse"].astype("str")
         unique = {s: normalise_street(s) for s in streets.unique()}
         typed["strasse_norm"] = streets.map(unique)

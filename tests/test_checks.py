@@ -5,9 +5,9 @@ import pytest
 
 from dagster_project.checks import einwohner_contract
 from dagster_project.resources import SpmHomeResource
+from fixtures.einwohner_csv import csv_text, person
 from ingestion import loader, warehouse
 from ingestion.home import Home
-from test_loader import csv_text, person
 
 
 @pytest.fixture()

@@ -7,30 +7,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from fixtures.einwohner_csv import HEADER, csv_text, person
 from ingestion import loader, warehouse
 from ingestion.home import Home
 from ingestion.rows import completed_years
 from ingestion.settings import Settings
-
-HEADER = ("person_id;geburtsdatum;geschlecht;staatsangehoerigkeit;weitere_staatsangehoerigkeit;"
-          "familienstand;ehegatte_id;elternteil1_id;elternteil2_id;wohnungsstatus;zuzug_datum;"
-          "ags;strasse;hausnummer;hausnummer_zusatz;plz")
-
-
-def person(pid, born="01.01.1980", ags="05999004", street="Mühlenstraße", nr="12", **kw):
-    values = {
-        "person_id": pid, "geburtsdatum": born, "geschlecht": kw.get("geschlecht", "w"),
-        "staatsangehoerigkeit": kw.get("sta", "000"), "weitere_staatsangehoerigkeit": "",
-        "familienstand": kw.get("familienstand", "LD"), "ehegatte_id": kw.get("ehegatte", ""),
-        "elternteil1_id": kw.get("eltern1", ""), "elternteil2_id": "",
-        "wohnungsstatus": kw.get("ws", "H"), "zuzug_datum": kw.get("zuzug", ""),
-        "ags": ags, "strasse": street, "hausnummer": nr, "hausnummer_zusatz": "", "plz": "32756",
-    }
-    return ";".join(values[c] for c in HEADER.split(";"))
-
-
-def csv_text(rows, header=HEADER):
-    return "\n".join([header, *rows]) + "\n"
 
 
 @pytest.fixture()

@@ -244,7 +244,7 @@ class MunicipalityPopulation:
 
     # ---------------------------------------------------------------- nationality
     def _origin(self, b: float, mover: bool) -> str:
-        p_ng = 0.035 + 0.55 * b ** 1.4 + (0.08 if mover else 0.0)
+        p_ng = 0.045 + 0.6 * b ** 1.4 + (0.08 if mover else 0.0)
         if self.r.u() >= p_ng:
             return GERMAN
         mix = _LOW_P * (1 - b) + _HIGH_P * b
@@ -605,7 +605,7 @@ class MunicipalityPopulation:
             if age < 16 or age > 46:
                 continue
             b, _ = self._area_params(w.hh.dwelling)
-            f = 0.09 * math.exp(-(((age - 31) / 5.5) ** 2)) * (0.85 + 0.6 * b)
+            f = 0.115 * math.exp(-(((age - 31) / 5.5) ** 2)) * (0.85 + 0.6 * b)
             partner = w.partner if w.partner is not None and w.partner.hh is w.hh else None
             f *= 1.7 if partner is not None else 0.25
             if r.u() >= f:

@@ -5,7 +5,15 @@ with
 
 einwohner as (
 
-    select * from {{ ref('stg_einwohnermeldeamt__einwohner') }}
+    select
+        *,
+        -- the suffix to try when the exact address is missing: the number without suffix;
+        -- null (never matches) when the record has no suffix. An equi-join keeps this a
+        -- hash join (a condition on one side only in the ON clause made DuckDB fall back
+        -- to a nested loop: 80 s instead of 0.1 s for a county).
+        case when hausnummer_zusatz_norm <> '' then '' end as hausnummer_zusatz_ersatz
+
+    from {{ ref('stg_einwohnermeldeamt__einwohner') }}
 
 ),
 
@@ -32,8 +40,7 @@ abgeglichen as (
         on ohne_zusatz.ags = einwohner.ags
         and ohne_zusatz.strasse_norm = einwohner.strasse_norm
         and ohne_zusatz.hausnummer = einwohner.hausnummer
-        and ohne_zusatz.hausnummer_zusatz_norm = ''
-        and einwohner.hausnummer_zusatz_norm <> ''
+        and ohne_zusatz.hausnummer_zusatz_norm = einwohner.hausnummer_zusatz_ersatz
 
 ),
 
