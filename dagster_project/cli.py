@@ -28,6 +28,11 @@ def _progress(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')}  {message}", flush=True)
 
 
+def _de(number: int) -> str:
+    """German thousands separator: 30651 -> 30.651."""
+    return f"{number:,}".replace(",", ".")
+
+
 def run_pipeline(home: Home) -> bool:
     """The nightly job through Dagster (in-process, one writer), with progress on stdout."""
     import dagster as dg
@@ -89,7 +94,9 @@ def cmd_demo(args) -> int:
     home = activate(root)
     _progress(f"Erzeuge den synthetischen Kreis (Größe {args.scale}) in {home.inbox} …")
     summary = generate_county(home.inbox, scale=args.scale, seed=args.seed, progress=_progress)
-    _progress(f"Erzeugt: {summary}")
+    residents = ", ".join(f"{year}: {_de(count)}" for year, count in summary.residents.items())
+    _progress(f"Erzeugt: {summary.municipalities} Gemeinden, {summary.areas} Sozialräume, "
+              f"{_de(summary.addresses)} Adressen; Einwohner {residents}")
     _progress("Starte den nächtlichen Lauf (Dagster) …")
     ok = run_pipeline(home)
     if ok:
