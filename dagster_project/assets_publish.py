@@ -1,9 +1,10 @@
-"""The publish asset: runs only after every dbt model and test upstream has succeeded."""
+"""Publishing and the quality report: both run only after every dbt model and test succeeded."""
 
 import dagster as dg
 
 from dagster_project.assets_dbt import spm_dbt_assets
 from dagster_project.publishing import publish_duckdb
+from dagster_project.quality_report import build_quality_report
 from dagster_project.resources import SpmHomeResource
 
 
@@ -24,3 +25,18 @@ def published_spm_duckdb(context: dg.AssetExecutionContext, spm: SpmHomeResource
         "pfad": dg.MetadataValue.path(str(home.published_db)),
         **{f"zeilen_{t}": r for t, r in counts.items()},
     })
+
+
+@dg.asset(
+    key=["quality", "bericht"],
+    group_name="qualitaet",
+    deps=list(spm_dbt_assets.keys),
+    description="Qualitätsbericht quality/bericht.html: Lieferungen, Datenprüfungen, "
+                "Quarantäne, Adresszuordnung (privat).",
+    kinds={"html"},
+)
+def quality_report(context: dg.AssetExecutionContext, spm: SpmHomeResource):
+    home = spm.home()
+    path = build_quality_report(home)
+    context.log.info(f"Qualitätsbericht: {path}")
+    return dg.MaterializeResult(metadata={"pfad": dg.MetadataValue.path(str(path))})

@@ -31,33 +31,33 @@ def sql_contract_failures(con, source: str) -> list[str]:
     return [f"{label}: {n}" for label, n in zip(labels, counts, strict=True) if n]
 
 
-@dg.asset_check(asset=dg.AssetKey(["raw", "einwohner"]), blocking=True,
-                description="GX-Suite 'einwohner' (Stichprobe je Stichtag); Pflichtwerte, "
-                            "Codelisten und Eindeutigkeit von person_id je Stichtag in SQL "
-                            "über alle Zeilen.")
-def einwohner_contract(spm: SpmHomeResource) -> dg.AssetCheckResult:
+def run_contract_check(home, source: str) -> dg.AssetCheckResult:
+    """GX suite on a sample per Stichtag plus SQL checks over all rows of `raw.<source>`."""
     from expectations.suites import validate
 
-    home = spm.home()
+    contract = TABULAR_CONTRACTS[source]
+    key = list(contract.key)  # every key column exists in the raw table (also the match keys)
     con = warehouse.connect(home)
     failures: list[str] = []
     checked = 0
     try:
         stichtage = [r[0] for r in con.execute(
-            "select distinct stichtag from raw.einwohner order by 1").fetchall()]
+            f"select distinct stichtag from raw.{source} order by 1").fetchall()]
         for stichtag in stichtage:
             frame = con.execute(
-                "select * from raw.einwohner where stichtag = ? "
+                f"select * from raw.{source} where stichtag = ? "
                 f"using sample reservoir({SAMPLE_ROWS} rows) repeatable (42)", [stichtag]).df()
             checked += len(frame)
-            result = validate("einwohner", frame, stichtag)
+            result = validate(source, frame, stichtag)
             failures += [f"{stichtag}: {f['expectation']} {f['column']} ({f['unexpected_count']})"
                          for f in result.failures]
-        failures += [f"alle Stichtage: {f}" for f in sql_contract_failures(con, "einwohner")]
-        duplicates = con.execute(
-            "select stichtag, count(*) from (select stichtag, person_id from raw.einwohner "
-            "group by stichtag, person_id having count(*) > 1) group by stichtag").fetchall()
-        failures += [f"{s}: {n} person_id mehrfach" for s, n in duplicates]
+        failures += [f"alle Stichtage: {f}" for f in sql_contract_failures(con, source)]
+        if key:
+            columns = ", ".join(dict.fromkeys(["ags", *key]))
+            duplicates = con.execute(
+                f"select stichtag, count(*) from (select stichtag, {columns} from raw.{source} "
+                f"group by stichtag, {columns} having count(*) > 1) group by stichtag").fetchall()
+            failures += [f"{s}: {n} {columns} mehrfach je Gemeinde" for s, n in duplicates]
     finally:
         con.close()
     return dg.AssetCheckResult(
@@ -66,3 +66,18 @@ def einwohner_contract(spm: SpmHomeResource) -> dg.AssetCheckResult:
         metadata={"stichtage": len(stichtage), "geprueft_zeilen": checked,
                   "fehler": "; ".join(failures) or "keine"},
     )
+
+
+def _make_contract_check(source: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(["raw", source]), name=f"{source}_contract", blocking=True,
+        description=f"GX-Suite '{source}' (Stichprobe je Stichtag); Pflichtwerte, Codelisten "
+                    "und Eindeutigkeit des Schlüssels je Stichtag und Gemeinde in SQL über alle Zeilen.")
+    def _check(spm: SpmHomeResource) -> dg.AssetCheckResult:
+        return run_contract_check(spm.home(), source)
+
+    return _check
+
+
+contract_checks = [_make_contract_check(source) for source in TABULAR_CONTRACTS]
+einwohner_contract = contract_checks[list(TABULAR_CONTRACTS).index("einwohner")]

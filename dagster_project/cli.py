@@ -51,7 +51,18 @@ def run_pipeline(home: Home) -> bool:
             text = error.message.strip() if error else "unbekannter Fehler"
             _say(f"FEHLER im Schritt {event.step_key}: {text}")
         _say("Der Lauf ist fehlgeschlagen; die zuletzt veröffentlichte Fassung bleibt unverändert.")
+        _rebuild_quality_report(home)
     return result.success
+
+
+def _rebuild_quality_report(home: Home) -> None:
+    """After a failed run the report still shows the deliveries and checks of this run."""
+    from dagster_project.quality_report import build_quality_report
+
+    try:
+        _say(f"Qualitätsbericht: {build_quality_report(home)}")
+    except Exception as exc:  # noqa: BLE001 - the run's own failure is what matters
+        _say(f"Qualitätsbericht konnte nicht erstellt werden: {exc}")
 
 
 def _summary(home: Home) -> None:
@@ -75,7 +86,9 @@ def _summary(home: Home) -> None:
     _say("Dagster-Oberfläche (Assets, Läufe, Prüfungen):")
     _say(f"  SPM_HOME={home.root} DAGSTER_HOME={home.dagster_home} "
          ".venv/bin/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000")
-    _say("Dokumentation: docs/betrieb.md (Betrieb), docs/architecture.md (Aufbau)")
+    _say(f"Qualitätsbericht (privat): {home.quality / 'bericht.html'}")
+    _say("Dokumentation: docs/betrieb.md (Betrieb), docs/lieferungen.md (für die Fachämter), "
+         "docs/architecture.md (Aufbau)")
     _say(f"Status der Lieferungen: spm status --home {home.root}")
 
 

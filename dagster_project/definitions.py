@@ -8,8 +8,8 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.assets_dbt import spm_dbt_assets
 from dagster_project.assets_ingestion import raw_gemeinden, source_assets
-from dagster_project.assets_publish import published_spm_duckdb
-from dagster_project.checks import einwohner_contract
+from dagster_project.assets_publish import published_spm_duckdb, quality_report
+from dagster_project.checks import contract_checks
 from dagster_project.console import spm_console_logger
 from dagster_project.dbt_project import dbt_project
 from dagster_project.environment import activate
@@ -19,8 +19,9 @@ from dagster_project.schedules import inbox_sensor, nightly_job, nightly_schedul
 activate()
 
 defs = dg.Definitions(
-    assets=[*source_assets, raw_gemeinden, spm_dbt_assets, published_spm_duckdb],
-    asset_checks=[einwohner_contract],
+    assets=[*source_assets, raw_gemeinden, spm_dbt_assets, published_spm_duckdb,
+            quality_report],
+    asset_checks=contract_checks,
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     sensors=[inbox_sensor],

@@ -23,6 +23,8 @@ def print_status(home: Home, say: Callable[[str], None]) -> int:
         return 1
     try:
         _sources(con, say)
+        _match_rates(con, home, say)
+        _gx(con, say)
         _deliveries(con, say)
     finally:
         con.close()
@@ -58,6 +60,35 @@ def _sources(con, say) -> None:
         for ags, dates, count in rows:
             q = sum(n for m, n in quarantined.items() if m and ags in m.split(","))
             say(f"  {source:<15} {ags:<10} {dates:<40} {count:>9} {q:>10}")
+
+
+def _match_rates(con, home: Home, say) -> None:
+    from dagster_project.quality_report import match_rates
+    from ingestion.settings import load_settings
+
+    minimum = load_settings(home.config).min_zuordnungsquote
+    rates = match_rates(con)
+    say("")
+    say(f"Adresszuordnung je Quelle, Stichtag und Gemeinde (Mindestquote {minimum:g} %)")
+    if not rates:
+        say("  noch nicht berechnet (nach dem nächsten spm run)")
+    for quelle, stichtag, ags, records, unmatched, rate in rates:
+        mark = "  UNTER MINDESTQUOTE" if rate is not None and rate < minimum else ""
+        rate_text = "–" if rate is None else f"{rate:.1f}".replace(".", ",") + " %"
+        say(f"  {quelle:<15} {_fmt_date(stichtag):<10} {ags:<10} {records:>8} Datensätze "
+            f"{unmatched:>6} ohne Zuordnung  {rate_text:>8}{mark}")
+
+
+def _gx(con, say) -> None:
+    rows = con.execute("""
+        select l.file_name, g.failed, g.evaluated from raw.gx_results g
+        join raw.delivery_log l using (delivery_id) where not g.success
+        order by g.delivery_id desc limit 10""").fetchall()
+    total = con.execute("select count(*), count(*) filter (where success) from raw.gx_results").fetchone()
+    say("")
+    say(f"Datenprüfungen (Great Expectations): {total[0]} Lieferungen geprüft, {total[1]} bestanden")
+    for file_name, failed, evaluated in rows:
+        say(f"  NICHT BESTANDEN: {file_name}: {failed} von {evaluated} Erwartungen verletzt")
 
 
 def _deliveries(con, say) -> None:

@@ -13,7 +13,18 @@ from datetime import date
 
 import pandas as pd
 
-from ingestion.contracts import AGS, CODE, DATE, ID, TABULAR_CONTRACTS, Contract
+from ingestion.contracts import (
+    AGS,
+    CODE,
+    DATE,
+    DECIMAL,
+    ID,
+    SCHULJAHR,
+    TABULAR_CONTRACTS,
+    YEAR,
+    YESNO,
+    Contract,
+)
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -72,6 +83,19 @@ def _expectations(contract: Contract, stichtag: date) -> list:
             found.append(gxe.ExpectColumnValuesToBeBetween(
                 column=name, min_value=pd.Timestamp(stichtag.year - 116, 1, 1),
                 max_value=pd.Timestamp(stichtag)))
+        elif column.kind == YESNO:
+            found.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=[True, False]))
+        elif column.kind == YEAR:
+            found.append(gxe.ExpectColumnValuesToBeBetween(
+                column=name, min_value=stichtag.year - 30, max_value=stichtag.year + 1))
+        elif column.kind == SCHULJAHR:
+            found.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=r"^\d{4}/\d{2}$"))
+        elif column.kind == DECIMAL and column.minimum is not None:
+            found.append(gxe.ExpectColumnValuesToBeBetween(column=name, min_value=column.minimum))
+    if "ende_nach_beginn" in contract.extra_checks:
+        found.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="ende", column_B="beginn", or_equal=True,
+            ignore_row_if="either_value_is_missing"))
     if len(contract.key) == 1:
         found.append(gxe.ExpectColumnValuesToBeUnique(column=contract.key[0]))
     elif contract.key:

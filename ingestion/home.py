@@ -4,10 +4,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# Geography first: a run that brings both assigns persons with the new areas.
 SOURCES = (
     "adressen",
     "raumgliederung",
     "einwohner",
+    "sgb2",
+    "hze",
+    "seu",
+    "kita",
+    "schule",
+    "schulabgang",
 )
 
 

@@ -13,11 +13,12 @@ import duckdb
 import pandas as pd
 
 from ingestion import geography
-from ingestion.contracts import ID, TABULAR_CONTRACTS, Contract
+from ingestion.contracts import ID, TABULAR_CONTRACTS, Contract, raw_columns
 from ingestion.errors import DeliveryRejected
 from ingestion.home import SOURCES, Home
+from ingestion.mappings import load_mapping
 from ingestion.pseudonyms import Pseudonymiser, load_or_create_key
-from ingestion.readers import parse_file_name, read_csv_table
+from ingestion.readers import parse_file_name, read_table
 from ingestion.rows import RowError, check_rows
 from ingestion.settings import Settings, load_settings
 
@@ -130,12 +131,10 @@ def ingest_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path,
                 con.execute("rollback")
                 raise
             return result
-        if name.extension != "csv":
-            raise DeliveryRejected(path.name, "Dieses Dateiformat wird noch nicht unterstützt.")
-        contract = TABULAR_CONTRACTS.get(name.source)
-        if contract is None:
-            raise DeliveryRejected(path.name, f"Für die Quelle {name.source!r} gibt es noch keinen Ladeprozess.")
-        table = read_csv_table(path.name, data, contract.names, contract.required)
+        contract = TABULAR_CONTRACTS[name.source]
+        mapping = load_mapping(home.config, contract, path.name)
+        table = read_table(path.name, name.extension, data, contract.names, contract.required,
+                           mapping)
         encoding = table.encoding
         if table.extra_columns:
             result.warnings.append("Zusätzliche Spalten ignoriert: " + ", ".join(table.extra_columns))
@@ -157,9 +156,10 @@ def _load_tabular(con, home: Home, contract: Contract, table, result: IngestResu
     frame = table.frame
     stichtag = result.stichtag
     typed, errors = check_rows(contract, frame, stichtag, settings.hoechstalter)
-    for line_no in table.short_rows:
+    for line_no in table.ragged_rows:
         position = table.line_numbers.index(line_no)
-        errors.append(RowError(position, None, None, "Zeile hat zu wenige Felder (abgeschnitten?)"))
+        errors.append(RowError(position, None, None,
+                              "Zeile hat nicht so viele Felder wie die Kopfzeile (abgeschnitten?)"))
     bad_positions = sorted({e.index for e in errors})
     result.rows_total = len(frame)
     result.rows_quarantined = len(bad_positions)
@@ -236,20 +236,6 @@ def _load_tabular(con, home: Home, contract: Contract, table, result: IngestResu
     return result
 
 
-_RAW_COLUMNS = {
-    "einwohner": [
-        "delivery_id", "line_no", "stichtag", "ags", "person_id", "geburtsdatum", "geschlecht",
-        "staatsangehoerigkeit", "weitere_staatsangehoerigkeit", "familienstand", "ehegatte_id",
-        "elternteil1_id", "elternteil2_id", "wohnungsstatus", "zuzug_datum", "strasse",
-        "strasse_norm", "hausnummer", "hausnummer_zusatz_norm", "plz",
-    ],
-    "adressen": [
-        "delivery_id", "stichtag", "ags", "strasse", "strasse_norm", "hausnummer",
-        "hausnummer_zusatz", "hausnummer_zusatz_norm", "plz", "ostwert", "nordwert",
-    ],
-}
-
-
 def _replace_rows(con, source: str, stichtag: date, municipalities: list[str],
                   clean: pd.DataFrame, delivery_id: int) -> list[int]:
     """Delete the rows of (source, Stichtag, municipality) and insert the new ones."""
@@ -261,7 +247,7 @@ def _replace_rows(con, source: str, stichtag: date, municipalities: list[str],
     frame = clean.copy()
     frame["delivery_id"] = delivery_id
     frame["stichtag"] = pd.Timestamp(stichtag)
-    columns = _RAW_COLUMNS[source]
+    columns = [name for name, _ in raw_columns(TABULAR_CONTRACTS[source])]
     for column in columns:
         if column not in frame.columns:
             frame[column] = None

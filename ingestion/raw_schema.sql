@@ -1,4 +1,6 @@
 -- Raw zone of the private warehouse (<home>/warehouse/spm.duckdb, schema "raw").
+-- The tables of the tabular sources (adressen, einwohner, sgb2, ...) are generated from
+-- ingestion/contracts.py (raw_table_ddl); this file holds the fixed tables.
 -- Written only by the ingestion package; read by dbt through sources (dbt_spm/models/staging).
 -- Identifier columns (person_id, ehegatte_id, elternteil*_id, ...) hold keyed pseudonyms
 -- (HMAC-SHA-256 of the delivered pseudonym, 32 hex characters), never the delivered value.
@@ -40,21 +42,6 @@ create table if not exists raw.quarantine (
     original_line  varchar
 );
 
--- Address register extracts. Match key: (ags, strasse_norm, hausnummer, hausnummer_zusatz_norm).
-create table if not exists raw.adressen (
-    delivery_id             integer not null,
-    stichtag                date not null,
-    ags                     varchar not null,   -- 8 digits
-    strasse                 varchar not null,   -- official spelling
-    strasse_norm            varchar not null,
-    hausnummer              integer not null,
-    hausnummer_zusatz       varchar,            -- as delivered
-    hausnummer_zusatz_norm  varchar not null,   -- lower case, '' when none
-    plz                     varchar,
-    ostwert                 double not null,    -- EPSG:25832
-    nordwert                double not null
-);
-
 -- Small-area boundaries, one row per area and version; geometry in EPSG:25832.
 create table if not exists raw.raumgliederung (
     delivery_id   integer not null,
@@ -64,30 +51,6 @@ create table if not exists raw.raumgliederung (
     raum_name     varchar not null,
     ags           varchar,                      -- null for areas crossing municipal borders
     geometry_wkt  varchar not null              -- Polygon/MultiPolygon, EPSG:25832
-);
-
--- Residents register; one row per person and Stichtag.
-create table if not exists raw.einwohner (
-    delivery_id                   integer not null,
-    line_no                       integer not null,
-    stichtag                      date not null,
-    ags                           varchar not null,
-    person_id                     varchar not null,
-    geburtsdatum                  date not null,
-    geschlecht                    varchar not null,
-    staatsangehoerigkeit          varchar not null,
-    weitere_staatsangehoerigkeit  varchar,
-    familienstand                 varchar,
-    ehegatte_id                   varchar,
-    elternteil1_id                varchar,
-    elternteil2_id                varchar,
-    wohnungsstatus                varchar not null,
-    zuzug_datum                   date,
-    strasse                       varchar not null,
-    strasse_norm                  varchar not null,
-    hausnummer                    integer not null,
-    hausnummer_zusatz_norm        varchar not null,
-    plz                           varchar
 );
 
 -- Names of municipalities (8-digit ags) and the county (5-digit), from <home>/config/gemeinden.csv.

@@ -4,7 +4,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -124,45 +124,139 @@ class Table:
     lines: dict[int, str]        # original text of every line, by line number
     extra_columns: list[str]
     encoding: str
-    short_rows: list[int]        # line numbers of rows with too few fields
+    ragged_rows: list[int]       # line numbers of rows whose field count differs from the header
 
 
-def read_csv_table(file_name: str, data: bytes, expected: list[str], required: list[str]) -> Table:
-    """Parse a delimited file into a `Table`; a structural problem rejects the file."""
+@dataclass(frozen=True)
+class Mapping:
+    """A per-source mapping file: column renames and value recodes (config/mappings/<source>.yaml)."""
+
+    name: str
+    columns: dict[str, str]                  # delivered name (lower case) -> canonical name
+    values: dict[str, dict[str, str]]        # canonical column -> delivered value -> code
+
+    def rename(self, name: str) -> str:
+        return self.columns.get(name, name)
+
+
+NO_MAPPING = Mapping("", {}, {})
+
+
+def read_table(file_name: str, extension: str, data: bytes, expected: list[str],
+               required: list[str], mapping: Mapping = NO_MAPPING) -> Table:
+    """Parse a CSV or XLSX delivery into a `Table`; a structural problem rejects the file."""
+    if extension == "xlsx":
+        return _xlsx_table(file_name, data, expected, required, mapping)
+    return _csv_table(file_name, data, expected, required, mapping)
+
+
+def _csv_table(file_name: str, data: bytes, expected: list[str], required: list[str],
+               mapping: Mapping) -> Table:
     text, encoding = decode(file_name, data)
     lines_list = text.splitlines()
     header_index = next((i for i, line in enumerate(lines_list) if line.strip()), None)
     if header_index is None:
         raise DeliveryRejected(file_name, "Die Datei ist leer.")
-    delimiter = detect_delimiter(file_name, lines_list[header_index], expected)
+    known_names = list(dict.fromkeys([*expected, *mapping.columns]))
+    delimiter = detect_delimiter(file_name, lines_list[header_index], known_names)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     rows: list[list[str]] = []
     line_numbers: list[int] = []
-    short_rows: list[int] = []
+    ragged_rows: list[int] = []
     for fields in reader:
         if header is None:
             if not any(f.strip() for f in fields):
                 continue
-            header = [f.strip().strip("\ufeff").lower() for f in fields]
-            _check_header(file_name, header, required)
+            header = [f.strip().strip("\ufeff") for f in fields]
             continue
         if not any(f.strip() for f in fields):
             continue
         line_no = reader.line_num
-        if len(fields) < len(header):
-            short_rows.append(line_no)
-            fields = fields + [""] * (len(header) - len(fields))
-        rows.append([f.strip() for f in fields[: len(header)]])
+        if len(fields) != len(header):
+            ragged_rows.append(line_no)
+            fields = (fields + [""] * len(header))[: len(header)]
+        rows.append([f.strip() for f in fields])
         line_numbers.append(line_no)
     assert header is not None
+    lines = {n: lines_list[n - 1] if n - 1 < len(lines_list) else "" for n in line_numbers}
+    return _build_table(file_name, header, rows, line_numbers, lines, expected, required,
+                        mapping, encoding, ragged_rows)
+
+
+def _xlsx_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _xlsx_table(file_name: str, data: bytes, expected: list[str], required: list[str],
+                mapping: Mapping) -> Table:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise DeliveryRejected(file_name, f"Die Datei ist keine lesbare Excel-Datei (xlsx): {exc}") from None
+    try:
+        if not workbook.worksheets:
+            raise DeliveryRejected(file_name, "Die Excel-Datei enthält kein Tabellenblatt.")
+        sheet = workbook.worksheets[0]
+        header: list[str] | None = None
+        rows, line_numbers, lines, ragged_rows = [], [], {}, []
+        for row_no, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_xlsx_cell(v) for v in values]
+            if header is None:
+                if not any(cells):
+                    raise DeliveryRejected(
+                        file_name, "Das erste Tabellenblatt ist leer oder die Kopfzeile steht "
+                        "nicht in Zeile 1.", line=1)
+                while cells and not cells[-1]:
+                    cells.pop()
+                header = cells
+                continue
+            if not any(cells):
+                continue
+            if len(cells) < len(header):
+                cells += [""] * (len(header) - len(cells))
+            elif any(cells[len(header):]):
+                ragged_rows.append(row_no)
+            cells = cells[: len(header)]
+            rows.append(cells)
+            line_numbers.append(row_no)
+            lines[row_no] = ";".join(cells)
+        if header is None:
+            raise DeliveryRejected(file_name, "Das erste Tabellenblatt der Excel-Datei ist leer.")
+    finally:
+        workbook.close()
+    return _build_table(file_name, header, rows, line_numbers, lines, expected, required,
+                        mapping, "xlsx", ragged_rows)
+
+
+def _build_table(file_name: str, raw_header: list[str], rows: list[list[str]],
+                 line_numbers: list[int], lines: dict[int, str], expected: list[str],
+                 required: list[str], mapping: Mapping, encoding: str,
+                 ragged_rows: list[int]) -> Table:
+    header = [mapping.rename(name.strip().lower()) for name in raw_header]
+    _check_header(file_name, header, required)
     if not rows:
         raise DeliveryRejected(file_name, "Die Datei enthält nur die Kopfzeile und keine Datenzeilen.")
     frame = pd.DataFrame(rows, columns=header, dtype="str")
     known = [c for c in header if c in expected]
-    extra = [c for c in header if c not in expected]
-    lines = {n: lines_list[n - 1] if n - 1 < len(lines_list) else "" for n in line_numbers}
-    return Table(frame[known], line_numbers, lines, extra, encoding, short_rows)
+    extra = [c for c in header if c not in expected and c]
+    frame = frame[known]
+    for column, recodes in mapping.values.items():
+        if column in frame.columns and recodes:
+            frame[column] = frame[column].map(lambda v, r=recodes: r.get(v, r.get(v.lower(), v)))
+    return Table(frame, line_numbers, lines, extra, encoding, ragged_rows)
 
 
 def _check_header(file_name: str, header: list[str], required: list[str]) -> None:

@@ -16,6 +16,9 @@ from ingestion.contracts import (
     ID,
     INTEGER,
     PLZ,
+    SCHULJAHR,
+    YEAR,
+    YESNO,
     Contract,
 )
 from ingestion.readers import parse_dates
@@ -32,6 +35,10 @@ class RowError:
 _AGS = re.compile(r"^\d{7,8}$")
 _NATIONALITY = re.compile(r"^\d{3}$")
 _PLZ = re.compile(r"^\d{5}$")
+_YES = {"j", "ja", "1", "true", "wahr", "y", "yes"}
+_NO = {"n", "nein", "0", "false", "falsch", "no"}
+_YEAR = re.compile(r"^\d{4}$")
+_SCHULJAHR = re.compile(r"^(\d{4})/(\d{2})$")
 _DECIMAL_COMMA = re.compile(r"^-?\d{1,3}(\.\d{3})*(,\d+)?$|^-?\d+(,\d+)?$")
 _DECIMAL_POINT = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -124,7 +131,25 @@ def check_rows(contract: Contract, frame: pd.DataFrame, stichtag: date,
         elif column.kind == DECIMAL:
             parsed = parse_decimals(values)
             flag(present & parsed.isna(), name, "keine gültige Zahl")
+            if column.minimum is not None:
+                flag(present & (parsed < column.minimum), name,
+                     f"Wert kleiner als {column.minimum:g} (nicht erlaubt)")
             typed[name] = parsed
+        elif column.kind == YESNO:
+            lowered = values.str.lower()
+            known = lowered.isin(_YES | _NO)
+            flag(present & ~known, name, "kein Ja/Nein-Wert (erwartet J oder N)")
+            typed[name] = lowered.map(lambda v: True if v in _YES else (False if v in _NO else None))
+        elif column.kind == YEAR:
+            flag(present & ~values.str.match(_YEAR), name, "keine Jahreszahl (erwartet JJJJ)")
+            typed[name] = pd.to_numeric(values.where(values.str.match(_YEAR), None), errors="coerce")
+        elif column.kind == SCHULJAHR:
+            parts = values.str.extract(_SCHULJAHR)
+            first = pd.to_numeric(parts[0], errors="coerce")
+            second = pd.to_numeric(parts[1], errors="coerce")
+            valid = parts[0].notna() & ((first + 1) % 100 == second)
+            flag(present & ~valid, name, "kein gültiges Schuljahr (erwartet z. B. 2024/25)")
+            typed[name] = values.where(present, None)
         elif column.kind == INTEGER:
             parsed = pd.to_numeric(values.where(present, None), errors="coerce")
             flag(present & parsed.isna(), name, "keine ganze Zahl")
@@ -155,6 +180,10 @@ def check_rows(contract: Contract, frame: pd.DataFrame, stichtag: date,
         ages = completed_years(born[known], stichtag)
         flag(pd.Series(False, index=frame.index).mask(known.index.isin(ages[ages > max_age].index), True),
              "geburtsdatum", f"Alter über {max_age} Jahre am Stichtag")
+
+    if "ende_nach_beginn" in contract.extra_checks:
+        ende, beginn = typed["ende"], typed["beginn"]
+        flag(ende.notna() & beginn.notna() & (ende < beginn), "ende", "Ende liegt vor dem Beginn")
 
     if contract.key:
         keys = typed[list(contract.key)]

@@ -14,6 +14,10 @@ quarantaene_schwelle: 0.05
 
 # Höchstalter; ältere Personen sind Zeilenfehler.
 hoechstalter: 115
+
+# Mindestanteil (in %) der Datensätze einer Lieferung (je Quelle, Stichtag und Gemeinde),
+# deren Adresse im Adressregister gefunden wird; darunter wird die Lieferung markiert.
+min_zuordnungsquote: 95
 """
 
 
@@ -21,6 +25,7 @@ hoechstalter: 115
 class Settings:
     quarantaene_schwelle: float = 0.05
     hoechstalter: int = 115
+    min_zuordnungsquote: float = 95.0
 
 
 def load_settings(config_dir: Path) -> Settings:

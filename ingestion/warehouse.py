@@ -48,7 +48,11 @@ def dbt_environment(home: Home) -> dict[str, str]:
 
 
 def raw_schema_sql() -> str:
-    return resources.files("ingestion").joinpath("raw_schema.sql").read_text(encoding="utf-8")
+    """DDL of the whole raw zone: the fixed tables plus one table per tabular source."""
+    from ingestion.contracts import TABULAR_CONTRACTS, raw_table_ddl
+
+    fixed = resources.files("ingestion").joinpath("raw_schema.sql").read_text(encoding="utf-8")
+    return fixed + "\n" + "\n".join(raw_table_ddl(c) for c in TABULAR_CONTRACTS.values())
 
 
 def connect(home: Home, read_only: bool = False) -> duckdb.DuckDBPyConnection:
