@@ -25,6 +25,7 @@ from ingestion.contracts import (
     YESNO,
     Contract,
 )
+from ingestion.rows import year_range
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -80,14 +81,16 @@ def _expectations(contract: Contract, stichtag: date) -> list:
         elif column.kind == ID:
             found.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=r"^[0-9a-f]{32}$"))
         elif column.kind == DATE:
+            # the same rules as the loader's row checks (ingestion.rows), never stricter:
+            # no date after the Stichtag; a birth date at most 115 completed years back
+            earliest = pd.Timestamp(stichtag.year - 116, 1, 1) if name == "geburtsdatum" else None
             found.append(gxe.ExpectColumnValuesToBeBetween(
-                column=name, min_value=pd.Timestamp(stichtag.year - 116, 1, 1),
-                max_value=pd.Timestamp(stichtag)))
+                column=name, min_value=earliest, max_value=pd.Timestamp(stichtag)))
         elif column.kind == YESNO:
             found.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=[True, False]))
         elif column.kind == YEAR:
-            found.append(gxe.ExpectColumnValuesToBeBetween(
-                column=name, min_value=stichtag.year - 30, max_value=stichtag.year + 1))
+            low, high = year_range(stichtag)
+            found.append(gxe.ExpectColumnValuesToBeBetween(column=name, min_value=low, max_value=high))
         elif column.kind == SCHULJAHR:
             found.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=r"^\d{4}/\d{2}$"))
         elif column.kind == DECIMAL and column.minimum is not None:

@@ -8,8 +8,9 @@ class DeliveryRejected(Exception):
     """
 
     def __init__(self, file_name: str, message: str, line: int | None = None,
-                 column: str | None = None, value: str | None = None):
+                 column: str | None = None, value: str | None = None, details: str = ""):
         self.file_name = file_name
+        self.details = details      # e.g. every bad line, for the archived error report
         self.reason = message
         self.line = line
         self.column = column

@@ -116,7 +116,11 @@ def _check_overlaps(file_name: str, areas: list[Area]) -> None:
             if overlap > OVERLAP_TOLERANCE_M2:
                 raise DeliveryRejected(
                     file_name, f"Die Räume {areas[i].raum_id} und {areas[j].raum_id} überlappen "
-                    f"sich ({overlap:,.0f} m²); jede Adresse muss genau einem Raum angehören.")
+                    f"sich ({_de_int(overlap)} m²); jede Adresse muss genau einem Raum angehören.")
+
+
+def _de_int(value: float) -> str:
+    return f"{value:,.0f}".replace(",", ".")
 
 
 def store_raumgliederung(con, delivery_id: int, gliederung: str, gueltig_ab: date,

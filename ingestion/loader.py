@@ -42,6 +42,11 @@ class IngestResult:
         return self.status in ("loaded", "duplicate")
 
 
+def _percent(share: float) -> str:
+    """German percentage: 0.1 -> '10,0 %'."""
+    return f"{share * 100:.1f}".replace(".", ",") + " %"
+
+
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -143,7 +148,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path,
     except DeliveryRejected as rejected:
         result.status = "rejected"
         result.message = rejected.describe()
-        _write_error_report(archive_path, result.message + "\n")
+        _write_error_report(archive_path, result.message + "\n"
+                            + (f"\n{rejected.details}\n" if rejected.details else ""))
         delivery_id = _next_delivery_id(con)
         result.delivery_id = delivery_id
         _log(con, delivery_id, result, digest, archive_path, received_at, encoding, gliederung)
@@ -174,15 +180,15 @@ def _load_tabular(con, home: Home, contract: Contract, table, result: IngestResu
     )
     if share > settings.quarantaene_schwelle:
         first = quarantine.sort_values("line_no").iloc[0]
-        message = (f"{len(bad_positions)} von {len(frame)} Zeilen ({share:.1%}) sind fehlerhaft, "
-                   f"mehr als erlaubt ({settings.quarantaene_schwelle:.0%}); die ganze Datei wurde "
+        message = (f"{len(bad_positions)} von {len(frame)} Zeilen ({_percent(share)}) sind "
+                   f"fehlerhaft, mehr als erlaubt ({_percent(settings.quarantaene_schwelle)}); "
+                   "die ganze Datei wurde "
                    f"abgewiesen. Erster Fehler: Zeile {first.line_no}, Spalte {first.column_name}, "
                    f"Wert {first.value!r}: {first.reason}")
         report = "\n".join(
             f"Zeile {r.line_no}, Spalte {r.column_name}, Wert {r.value!r}: {r.reason}"
             for r in quarantine.sort_values("line_no").itertuples())
-        _write_error_report(archive_path, message + "\n\n" + report + "\n")
-        raise DeliveryRejected(result.file_name, message)
+        raise DeliveryRejected(result.file_name, message, details=report)
 
     clean = typed.drop(index=[frame.index[p] for p in bad_positions])
     bad = set(bad_positions)

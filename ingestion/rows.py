@@ -78,6 +78,11 @@ def parse_house_numbers(values: pd.Series, zusatz: pd.Series | None
     return numbers, suffixes, invalid
 
 
+def year_range(stichtag: date) -> tuple[int, int]:
+    """Plausible values of a year column (e.g. `einschulungsjahr`) for a delivery's Stichtag."""
+    return stichtag.year - 1, stichtag.year + 1
+
+
 def completed_years(born: pd.Series, stichtag: date) -> pd.Series:
     """Age in completed years at the Stichtag (birthday on the Stichtag counts)."""
     years = stichtag.year - born.dt.year
@@ -141,8 +146,12 @@ def check_rows(contract: Contract, frame: pd.DataFrame, stichtag: date,
             flag(present & ~known, name, "kein Ja/Nein-Wert (erwartet J oder N)")
             typed[name] = lowered.map(lambda v: True if v in _YES else (False if v in _NO else None))
         elif column.kind == YEAR:
-            flag(present & ~values.str.match(_YEAR), name, "keine Jahreszahl (erwartet JJJJ)")
-            typed[name] = pd.to_numeric(values.where(values.str.match(_YEAR), None), errors="coerce")
+            years = pd.to_numeric(values.where(values.str.match(_YEAR), None), errors="coerce")
+            flag(present & years.isna(), name, "keine Jahreszahl (erwartet JJJJ)")
+            low, high = year_range(stichtag)
+            flag(present & years.notna() & ((years < low) | (years > high)), name,
+                 f"Jahr unplausibel (erwartet {low} bis {high})")
+            typed[name] = years
         elif column.kind == SCHULJAHR:
             parts = values.str.extract(_SCHULJAHR)
             first = pd.to_numeric(parts[0], errors="coerce")

@@ -32,8 +32,20 @@ def ensure_extension_repo(home: Home) -> Path:
             raise RuntimeError("Die DuckDB-Erweiterung 'spatial' ist nicht installiert.")
         target_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(found[0], target)
+    _forget_foreign_install(home)
     home.ext_dir.mkdir(parents=True, exist_ok=True)
     return home.ext_repo
+
+
+def _forget_foreign_install(home: Home) -> None:
+    """A home copied or restored to another path keeps an installed extension whose recorded
+    origin is the old repository; DuckDB then refuses `INSTALL ... FROM <new repo>`. Such an
+    install is dropped (it is re-installed from the local repository on the next dbt run)."""
+    repo = str(home.ext_repo).encode()
+    for info in home.ext_dir.glob("v*/*/*.duckdb_extension.info"):
+        if repo not in info.read_bytes():
+            shutil.rmtree(home.ext_dir)
+            return
 
 
 def dbt_environment(home: Home) -> dict[str, str]:

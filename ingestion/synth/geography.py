@@ -245,3 +245,75 @@ def write_geojson(model: CountyModel, path: Path) -> None:
     lines.append(",\n".join(feats))
     lines.append("]}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@dataclass
+class Planungsraum:
+    """An area of the second Gliederung: a block of Sozialräume, may cross municipal borders."""
+
+    raum_id: str
+    raum_name: str
+    ags: str | None  # None when the area crosses a municipal border
+    polygon: Polygon
+    sozialraeume: list[str]
+
+
+def _blocks(cells: dict[tuple[int, int], Area], shift: tuple[int, int]):
+    """Brick pattern of 2x2 lattice blocks; every other block row is shifted by one cell."""
+    groups: dict[tuple[int, int], list[Area]] = {}
+    for (i, j), area in cells.items():
+        row = (j + shift[1]) // 2
+        col = (i + shift[0] + (row % 2)) // 2
+        groups.setdefault((row, col), []).append(area)
+    return groups
+
+
+def build_planungsraeume(model: CountyModel) -> list[Planungsraum]:
+    """The `planungsraum` Gliederung: 2x2 blocks of Sozialräume in a brick pattern.
+
+    The blocks ignore municipal borders, so several areas hold parts of two or more
+    municipalities (they get no `ags`). Each block is the exact union of lattice cells, so
+    the areas tile the county and every address point lies strictly inside one of them.
+    """
+    cells = {a.cell: a for a in model.areas}
+    best = None
+    for shift in ((0, 0), (1, 0), (0, 1), (1, 1)):
+        groups = _blocks(cells, shift)
+        crossing = sum(len({a.ags for a in g}) > 1 for g in groups.values())
+        if best is None or crossing > best[0]:
+            best = (crossing, groups)
+    assert best is not None
+    groups = best[1]
+    names_of = {m.ags: m.name for m in model.municipalities}
+    out: list[Planungsraum] = []
+    # numbered from the north-west, row by row
+    for k, key in enumerate(sorted(groups, key=lambda rc: (-rc[0], rc[1]))):
+        members = sorted(groups[key], key=lambda a: a.raum_id)
+        polygon = shapely.union_all([a.polygon for a in members])
+        if polygon.geom_type != "Polygon":  # pragma: no cover - lattice blocks are connected
+            raise ValueError(f"planungsraum block {key} is not one polygon")
+        agss = sorted({a.ags for a in members})
+        label = "/".join(names_of[a] for a in agss)
+        out.append(Planungsraum(
+            raum_id=f"{model.ags}-PR{k + 1:03d}", raum_name=f"Planungsraum {k + 1} \u2013 {label}",
+            ags=agss[0] if len(agss) == 1 else None, polygon=polygon,
+            sozialraeume=[a.raum_id for a in members]))
+    return out
+
+
+def write_planungsraeume(areas: list[Planungsraum], path: Path) -> None:
+    """Planungsraum boundaries as a FeatureCollection in EPSG:25832 (no `ags` when crossing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    feats = []
+    for area in areas:
+        ring = [[round(x, 2), round(y, 2)] for x, y in area.polygon.exterior.coords]
+        props = {"raum_id": area.raum_id, "raum_name": area.raum_name}
+        if area.ags is not None:
+            props["ags"] = area.ags
+        feats.append(json.dumps({"type": "Feature", "properties": props,
+                                 "geometry": {"type": "Polygon", "coordinates": [ring]}},
+                                ensure_ascii=False))
+    text = "\n".join(['{"type": "FeatureCollection",',
+                      f' "crs": {{"type": "name", "properties": {{"name": "{CRS_URN}"}}}},',
+                      ' "features": [', ",\n".join(feats), "]}"])
+    path.write_text(text + "\n", encoding="utf-8")

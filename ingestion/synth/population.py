@@ -132,8 +132,9 @@ class MunicipalityPopulation:
     """All persons of one municipality; `evolve_to(year)` moves to the next 31.12."""
 
     def __init__(self, m: Municipality, addr: Addresses, first_year: int,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator, messiness: float = 0.05):
         self.m = m
+        self.messiness = messiness  # share of addresses typed in another spelling
         self.addr = addr
         self.r = Rand(rng)
         self.rng = rng
@@ -210,7 +211,7 @@ class MunicipalityPopulation:
         num = int(self.addr.number[a])
         suf = self.addr.suffix[a]
         r = self.r
-        if self.addr.registered[a] and r.u() < 0.05:
+        if self.addr.registered[a] and r.u() < self.messiness:
             var = self.variants.get(name)
             if var is None:
                 var = self.variants[name] = names.street_variants(name)

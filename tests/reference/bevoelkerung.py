@@ -330,7 +330,8 @@ def _einwohner_rows(frame: pd.DataFrame, stichtag: pd.Timestamp) -> tuple[pd.Dat
     error |= out["nr"].isna()
 
     pid = frame["person_id"]
-    error |= (pid != "") & pid.duplicated(keep="first")
+    # docs/decisions.md: every row of a key that occurs twice is an error
+    error |= (pid != "") & pid.duplicated(keep=False)
     return out, error.astype(bool)
 
 
