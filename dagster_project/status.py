@@ -48,18 +48,24 @@ def _sources(con, say) -> None:
                 say(f"  {source:<15} {gliederung:<10} {'gültig ab ' + dates:<40} {count:>9} {'':>10}")
             continue
         rows = con.execute(f"""
-            select ags, string_agg(distinct strftime(stichtag, '%d.%m.%Y'), ', ' order by strftime(stichtag, '%d.%m.%Y')),
-                   count(*)
+            select ags, list(distinct stichtag order by stichtag), count(*)
             from raw.{source} group by ags order by ags""").fetchall()
         quarantined = dict(con.execute("""
-            select l.municipalities, count(distinct (q.delivery_id, q.line_no))
+            select q.ags, count(distinct (q.delivery_id, q.line_no))
             from raw.quarantine q join raw.delivery_log l using (delivery_id)
             where q.source = ? and l.status in ('loaded', 'replaced') group by 1""", [source]).fetchall())
         if not rows:
             say(f"  {source:<15} {'–':<10} {'keine Lieferung':<40}")
         for ags, dates, count in rows:
-            q = sum(n for m, n in quarantined.items() if m and ags in m.split(","))
-            say(f"  {source:<15} {ags:<10} {dates:<40} {count:>9} {q:>10}")
+            say(f"  {source:<15} {ags:<10} {_date_span(dates):<40} {count:>9} "
+                f"{quarantined.get(ags, 0):>10}")
+
+
+def _date_span(dates: list) -> str:
+    """`31.12.2021, 31.12.2022` or, for more than three, `31.12.2021 … 31.12.2025 (5)`."""
+    if len(dates) <= 3:
+        return ", ".join(_fmt_date(d) for d in dates)
+    return f"{_fmt_date(dates[0])} … {_fmt_date(dates[-1])} ({len(dates)})"
 
 
 def _match_rates(con, home: Home, say) -> None:

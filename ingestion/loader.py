@@ -169,14 +169,17 @@ def _load_tabular(con, home: Home, contract: Contract, table, result: IngestResu
     bad_positions = sorted({e.index for e in errors})
     result.rows_total = len(frame)
     result.rows_quarantined = len(bad_positions)
+    row_ags = (typed["ags"].where(typed["ags"].str.fullmatch(r"\d{8}", na=False), None).tolist()
+               if "ags" in typed.columns else [None] * len(frame))
     share = len(bad_positions) / len(frame)
     quarantine = pd.DataFrame(
         [{
             "line_no": table.line_numbers[e.index], "column_name": e.column,
             "value": None if e.value is None else str(e.value), "reason": e.reason,
             "original_line": table.lines.get(table.line_numbers[e.index], ""),
+            "ags": row_ags[e.index],
         } for e in errors],
-        columns=["line_no", "column_name", "value", "reason", "original_line"],
+        columns=["line_no", "column_name", "value", "reason", "original_line", "ags"],
     )
     if share > settings.quarantaene_schwelle:
         first = quarantine.sort_values("line_no").iloc[0]
@@ -223,7 +226,7 @@ def _load_tabular(con, home: Home, contract: Contract, table, result: IngestResu
             quarantine.insert(2, "file_name", result.file_name)
             con.register("quarantine_frame", quarantine)
             con.execute("insert into raw.quarantine select delivery_id, source, file_name, line_no, "
-                        "column_name, value, reason, original_line from quarantine_frame")
+                        "column_name, value, reason, original_line, ags from quarantine_frame")
             con.unregister("quarantine_frame")
         if gx_result is not None:
             con.execute("insert into raw.gx_results values (?, ?, ?, ?, ?, ?, ?, ?)",

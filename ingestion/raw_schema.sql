@@ -39,7 +39,8 @@ create table if not exists raw.quarantine (
     column_name    varchar,
     value          varchar,
     reason         varchar not null,
-    original_line  varchar
+    original_line  varchar,
+    ags            varchar           -- the row's municipality where it could be read
 );
 
 -- Small-area boundaries, one row per area and version; geometry in EPSG:25832.

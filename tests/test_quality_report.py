@@ -43,3 +43,22 @@ def test_status_shows_match_rates_per_source(demo_run):
     lines = [line for line in result.stdout.splitlines() if "ohne Zuordnung" in line]
     assert any(line.split()[0] == "einwohner" for line in lines)
     assert "Datenprüfungen (Great Expectations)" in result.stdout
+
+
+def test_status_counts_quarantine_per_municipality(demo_run):
+    """Agency files hold several municipalities: each row's quarantine counts for its own ags."""
+    result = subprocess.run([SPM, "--home", str(demo_run.home.root), "status"],
+                            capture_output=True, text=True)
+    section = result.stdout.split("Datenstand je Quelle und Gemeinde")[1].split("\n\n")[0]
+    shown = sum(int(line.split()[-1]) for line in section.splitlines()
+                if line.split() and line.split()[0] == "sgb2")
+    con = duckdb.connect(str(demo_run.home.warehouse), read_only=True)
+    try:
+        total = con.execute("""
+            select count(distinct (q.delivery_id, q.line_no)) from raw.quarantine q
+            join raw.delivery_log l using (delivery_id)
+            where q.source = 'sgb2' and l.status = 'loaded' and q.ags is not null""").fetchone()[0]
+    finally:
+        con.close()
+    assert total > 0, "the demo county delivers some invalid sgb2 rows"
+    assert shown == total
