@@ -48,3 +48,28 @@ def demo_run(tmp_path_factory, delivered_small) -> DemoRun:
     home = fresh_home(tmp_path_factory.mktemp("demo") / "home", delivered_small)
     assert run_pipeline(home), "the nightly job failed on the demo county"
     return DemoRun(home=home, delivered=delivered_small)
+
+
+@pytest.fixture(scope="session")
+def dbt_fixture_warehouse(tmp_path_factory) -> Path:
+    """The hand-made warehouse (tests/fixtures/make_fixture_warehouse.py) after a real
+    `dbt build`; tests open it read-only. Built once per session."""
+    import os
+    import subprocess
+    import sys
+
+    from fixtures.make_fixture_warehouse import make_fixture_warehouse
+    from ingestion.warehouse import dbt_environment
+
+    home = Home(tmp_path_factory.mktemp("dbt_fixture") / "home").create()
+    make_fixture_warehouse(home.warehouse)
+    env = dict(os.environ, **dbt_environment(home), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", "dbt_spm",
+         "--profiles-dir", "dbt_spm", "--target-path", str(home.root / "dbt_target"),
+         "--log-path", str(home.logs)],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert "WARN=0" in result.stdout and "ERROR=0" in result.stdout
+    assert "deprecat" not in result.stdout.lower(), result.stdout[-5000:]
+    return home.warehouse

@@ -8,17 +8,13 @@ Beispieldorf.
 """
 
 import datetime as dt
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from fixtures.make_fixture_warehouse import DORF, STADT, make_fixture_warehouse
-from ingestion.home import Home
-from ingestion.warehouse import dbt_environment
+from fixtures.make_fixture_warehouse import DORF, STADT
 
 ROOT = Path(__file__).resolve().parent.parent
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -53,18 +49,8 @@ EXPECTED_UNMATCHED = sorted([
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    home = Home(tmp_path_factory.mktemp("dbt_adressabgleich") / "home").create()
-    make_fixture_warehouse(home.warehouse)
-    env = dict(os.environ, **dbt_environment(home), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
-    result = subprocess.run(
-        [DBT, "build", "--project-dir", "dbt_spm", "--profiles-dir", "dbt_spm",
-         "--target-path", str(home.root / "dbt_target"), "--log-path", str(home.logs)],
-        cwd=ROOT, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-5000:]
-    assert "WARN=0" in result.stdout and "ERROR=0" in result.stdout
-    assert "deprecat" not in result.stdout.lower(), result.stdout[-5000:]
-    con = duckdb.connect(str(home.warehouse), read_only=True)
+def built(dbt_fixture_warehouse):
+    con = duckdb.connect(str(dbt_fixture_warehouse), read_only=True)
     yield con
     con.close()
 
