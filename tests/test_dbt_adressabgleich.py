@@ -8,16 +8,11 @@ Beispieldorf.
 """
 
 import datetime as dt
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from fixtures.make_fixture_warehouse import DORF, STADT
-
-ROOT = Path(__file__).resolve().parent.parent
-DBT = str(Path(sys.executable).parent / "dbt")
 
 D24, D25 = dt.date(2024, 12, 31), dt.date(2025, 12, 31)
 

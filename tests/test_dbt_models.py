@@ -1,15 +1,10 @@
 """The dbt project on a hand-made warehouse: a real `dbt build`, values worked out by hand."""
 
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from fixtures.make_fixture_warehouse import DORF, EXPECTED_B, STADT
-
-ROOT = Path(__file__).resolve().parent.parent
-DBT = str(Path(sys.executable).parent / "dbt")
 
 
 @pytest.fixture(scope="module")
