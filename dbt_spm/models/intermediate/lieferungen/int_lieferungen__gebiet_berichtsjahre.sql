@@ -1,6 +1,7 @@
 -- Data coverage: for each source, the Gebiete and Berichtsjahre covered by a delivery of
--- every municipality of the Gebiet, with the Stichtag used. For `einwohner` the
--- Berichtsjahr is the Stichtag's year; per municipality the newest Stichtag of the year is
+-- every municipality of the Gebiet, with the Stichtag used. For `einwohner` and `sgb2` the
+-- Berichtsjahr is the Stichtag's year (a municipality counts as delivered when the source
+-- holds records of it for that Stichtag); per municipality the newest Stichtag of the year is
 -- that year's delivery (rows with gliederung `kommune` give it per municipality); a Gebiet's
 -- Stichtag is the newest of its municipalities'. Gebiete and Berichtsjahre missing here get
 -- status `keine_daten` in the mart.
@@ -9,6 +10,12 @@ with
 einwohner as (
 
     select * from {{ ref('stg_einwohnermeldeamt__einwohner') }}
+
+),
+
+sgb2 as (
+
+    select * from {{ ref('stg_jobcenter__sgb2') }}
 
 ),
 
@@ -39,9 +46,26 @@ einwohner_lieferungen as (
 
 ),
 
+sgb2_lieferungen as (
+
+    select
+        'sgb2' as quelle,
+        ags,
+        berichtsjahr,
+        max(stichtag) as stichtag
+
+    from sgb2
+    group by
+        ags,
+        berichtsjahr
+
+),
+
 lieferungen as (
 
     select * from einwohner_lieferungen
+    union all
+    select * from sgb2_lieferungen
 
 ),
 

@@ -6,6 +6,7 @@
     (code, gliederung, raum_id, berichtsjahr, stichtag, zaehler, nenner). -#}
 {%- set indikator_modelle = [
     'int_indikatoren__bevoelkerung',
+    'int_indikatoren__sgb2',
 ] %}
 
 with
