@@ -214,6 +214,7 @@ final as (
         raum_id,
         berichtsjahr,
         stichtag,
+        cast(berichtsjahr as varchar) as bezugszeitraum,
         cast(zaehler as bigint) as zaehler,
         cast(nenner as bigint) as nenner
 

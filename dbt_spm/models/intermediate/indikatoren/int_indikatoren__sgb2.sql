@@ -5,10 +5,9 @@
 -- Bedarfsgemeinschaften (S02, S08) are counted as distinct `bg_id` per Gebiet: a BG whose
 -- members live at addresses in different areas counts once in each area where a member
 -- lives (and once in every higher level, e.g. once for the county).
--- Population denominators (S03–S07, S09, S10): residents with Hauptwohnung from the newest
--- `einwohner` Stichtag of the municipality on or before the `sgb2` Stichtag and at most
--- 12 months before it. When a municipality of the Gebiet has no such delivery, `nenner` is
--- NULL (the mart sets status `kein_nenner`).
+-- Population denominators (S03–S07, S09, S10) come from `int_indikatoren__nenner_bevoelkerung`
+-- (newest `einwohner` Stichtag on or before the `sgb2` Stichtag, at most 12 months before;
+-- none: `nenner` NULL and the mart sets status `kein_nenner`).
 -- The mart applies `faktor`, `einheit` and the status rules from the catalogue.
 with
 
@@ -18,22 +17,16 @@ sgb2 as (
 
 ),
 
-einwohner as (
-
-    select * from {{ ref('int_personen__einwohner') }}
-    where is_hauptwohnung
-
-),
-
 zuordnung_gebiete as (
 
     select * from {{ ref('int_geo__zuordnung_gebiete') }}
 
 ),
 
-gebiet_gemeinden as (
+nenner as (
 
-    select * from {{ ref('int_geo__gebiet_gemeinden') }}
+    select * from {{ ref('int_indikatoren__nenner_bevoelkerung') }}
+    where quelle = 'sgb2'
 
 ),
 
@@ -57,37 +50,6 @@ gemeinde_stichtage as (
 
 ),
 
-einwohner_stichtage as (
-
-    select distinct
-        ags,
-        stichtag
-
-    from einwohner
-
-),
-
--- the population Stichtag for each municipality's `sgb2` Stichtag (NULL: none)
-nenner_stichtage as (
-
-    select
-        gemeinde_stichtage.ags,
-        gemeinde_stichtage.berichtsjahr,
-        gemeinde_stichtage.stichtag,
-        max(einwohner_stichtage.stichtag) as stichtag_einwohner
-
-    from gemeinde_stichtage
-    left join einwohner_stichtage
-        on einwohner_stichtage.ags = gemeinde_stichtage.ags
-        and einwohner_stichtage.stichtag <= gemeinde_stichtage.stichtag
-        and einwohner_stichtage.stichtag >= gemeinde_stichtage.stichtag - interval 12 month
-    group by
-        gemeinde_stichtage.ags,
-        gemeinde_stichtage.berichtsjahr,
-        gemeinde_stichtage.stichtag
-
-),
-
 sgb2_im_berichtsjahr as (
 
     select
@@ -98,19 +60,6 @@ sgb2_im_berichtsjahr as (
     inner join gemeinde_stichtage
         on gemeinde_stichtage.ags = sgb2.ags
         and gemeinde_stichtage.stichtag = sgb2.stichtag
-
-),
-
-einwohner_fuer_nenner as (
-
-    select
-        einwohner.*,
-        nenner_stichtage.berichtsjahr as berichtsjahr_verwendet
-
-    from einwohner
-    inner join nenner_stichtage
-        on nenner_stichtage.ags = einwohner.ags
-        and nenner_stichtage.stichtag_einwohner = einwohner.stichtag
 
 ),
 
@@ -196,70 +145,6 @@ bg_je_gebiet as (
 
 ),
 
-einwohner_je_zuordnung as (
-
-    select
-        berichtsjahr_verwendet as berichtsjahr,
-        zuordnung_id,
-        sum(case when alter < 65 then 1 else 0 end) as n_ew_unter_65,
-        sum(case when alter < 15 then 1 else 0 end) as n_ew_unter_15,
-        sum(case when alter < 18 then 1 else 0 end) as n_ew_unter_18,
-        sum(case when alter >= 15 and alter < 65 then 1 else 0 end) as n_ew_15_bis_64,
-        sum(case when is_nichtdeutsch and alter < 65 then 1 else 0 end) as n_ew_nichtdeutsch_unter_65
-
-    from einwohner_fuer_nenner
-    group by berichtsjahr_verwendet, zuordnung_id
-
-),
-
-einwohner_je_gebiet as (
-
-    select
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        einwohner_je_zuordnung.berichtsjahr,
-        sum(einwohner_je_zuordnung.n_ew_unter_65) as n_ew_unter_65,
-        sum(einwohner_je_zuordnung.n_ew_unter_15) as n_ew_unter_15,
-        sum(einwohner_je_zuordnung.n_ew_unter_18) as n_ew_unter_18,
-        sum(einwohner_je_zuordnung.n_ew_15_bis_64) as n_ew_15_bis_64,
-        sum(einwohner_je_zuordnung.n_ew_nichtdeutsch_unter_65) as n_ew_nichtdeutsch_unter_65
-
-    from einwohner_je_zuordnung
-    inner join zuordnung_gebiete
-        on zuordnung_gebiete.zuordnung_id = einwohner_je_zuordnung.zuordnung_id
-    group by
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        einwohner_je_zuordnung.berichtsjahr
-
-),
-
--- a Gebiet has population denominators only when each of its municipalities has a
--- population Stichtag for its `sgb2` Stichtag
-nenner_vorhanden as (
-
-    select
-        abdeckung.gliederung,
-        abdeckung.raum_id,
-        abdeckung.berichtsjahr,
-        bool_and(
-            gebiet_gemeinden.ags is null or nenner_stichtage.stichtag_einwohner is not null
-        ) as hat_nenner
-
-    from abdeckung
-    left join gebiet_gemeinden
-        on gebiet_gemeinden.gliederung = abdeckung.gliederung
-        and gebiet_gemeinden.raum_id = abdeckung.raum_id
-    left join nenner_stichtage
-        on nenner_stichtage.ags = gebiet_gemeinden.ags
-        and nenner_stichtage.berichtsjahr = abdeckung.berichtsjahr
-    group by
-        abdeckung.gliederung,
-        abdeckung.raum_id,
-        abdeckung.berichtsjahr
-
-),
-
 -- every covered Gebiet and Berichtsjahr, zero counts where no records are
 vollstaendig as (
 
@@ -280,18 +165,11 @@ vollstaendig as (
         coalesce(bg_je_gebiet.n_bg_ae, 0) as n_bg_ae,
         coalesce(bg_je_gebiet.n_bg_ae_paar_mk, 0) as n_bg_ae_paar_mk,
         -- population denominators: NULL when a municipality has no population Stichtag
-        case when coalesce(nenner_vorhanden.hat_nenner, false) then coalesce(einwohner_je_gebiet.n_ew_unter_65, 0) end
-            as n_ew_unter_65,
-        case when coalesce(nenner_vorhanden.hat_nenner, false) then coalesce(einwohner_je_gebiet.n_ew_unter_15, 0) end
-            as n_ew_unter_15,
-        case when coalesce(nenner_vorhanden.hat_nenner, false) then coalesce(einwohner_je_gebiet.n_ew_unter_18, 0) end
-            as n_ew_unter_18,
-        case when coalesce(nenner_vorhanden.hat_nenner, false) then coalesce(einwohner_je_gebiet.n_ew_15_bis_64, 0) end
-            as n_ew_15_bis_64,
-        case
-            when coalesce(nenner_vorhanden.hat_nenner, false)
-                then coalesce(einwohner_je_gebiet.n_ew_nichtdeutsch_unter_65, 0)
-        end as n_ew_nichtdeutsch_unter_65
+        nenner.n_ew_unter_65,
+        nenner.n_ew_unter_15,
+        nenner.n_ew_unter_18,
+        nenner.n_ew_15_bis_64,
+        nenner.n_ew_nichtdeutsch_unter_65
 
     from abdeckung
     left join sgb2_je_gebiet
@@ -302,14 +180,10 @@ vollstaendig as (
         on bg_je_gebiet.gliederung = abdeckung.gliederung
         and bg_je_gebiet.raum_id = abdeckung.raum_id
         and bg_je_gebiet.berichtsjahr = abdeckung.berichtsjahr
-    left join einwohner_je_gebiet
-        on einwohner_je_gebiet.gliederung = abdeckung.gliederung
-        and einwohner_je_gebiet.raum_id = abdeckung.raum_id
-        and einwohner_je_gebiet.berichtsjahr = abdeckung.berichtsjahr
-    left join nenner_vorhanden
-        on nenner_vorhanden.gliederung = abdeckung.gliederung
-        and nenner_vorhanden.raum_id = abdeckung.raum_id
-        and nenner_vorhanden.berichtsjahr = abdeckung.berichtsjahr
+    left join nenner
+        on nenner.gliederung = abdeckung.gliederung
+        and nenner.raum_id = abdeckung.raum_id
+        and nenner.berichtsjahr = abdeckung.berichtsjahr
 
 ),
 
@@ -355,6 +229,7 @@ final as (
         raum_id,
         berichtsjahr,
         stichtag,
+        cast(berichtsjahr as varchar) as bezugszeitraum,
         cast(zaehler as bigint) as zaehler,
         cast(nenner as bigint) as nenner
 

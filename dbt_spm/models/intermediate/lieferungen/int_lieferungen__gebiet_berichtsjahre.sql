@@ -1,23 +1,22 @@
 -- Data coverage: for each source, the Gebiete and Berichtsjahre covered by a delivery of
--- every municipality of the Gebiet, with the Stichtag used. For `einwohner` and `sgb2` the
--- Berichtsjahr is the Stichtag's year (a municipality counts as delivered when the source
--- holds records of it for that Stichtag); per municipality the newest Stichtag of the year is
--- that year's delivery (rows with gliederung `kommune` give it per municipality); a Gebiet's
--- Stichtag is the newest of its municipalities'. Gebiete and Berichtsjahre missing here get
--- status `keine_daten` in the mart.
+-- every municipality of the Gebiet, with the Stichtag used. The Berichtsjahr per source is
+-- set in staging (indicators.md: Stichtag year for `einwohner`, `sgb2`, `hze`, `kita`;
+-- `einschulungsjahr` for `seu`; first year of `schuljahr` for `schule`, second for
+-- `schulabgang`). A municipality counts as delivered when the source holds records of it
+-- for that Berichtsjahr; per municipality the newest Stichtag of the Berichtsjahr is that
+-- year's delivery (rows with gliederung `kommune` give it per municipality, and the
+-- indicator models select records by it); a Gebiet's Stichtag is the newest of its
+-- municipalities'. Gebiete and Berichtsjahre missing here get `keine_daten` in the mart.
+{%- set quellen = [
+    ('einwohner', 'stg_einwohnermeldeamt__einwohner'),
+    ('sgb2', 'stg_jobcenter__sgb2'),
+    ('hze', 'stg_jugendamt__hze'),
+    ('kita', 'stg_jugendamt__kita'),
+    ('seu', 'stg_gesundheitsamt__seu'),
+    ('schule', 'stg_schultraeger__schule'),
+    ('schulabgang', 'stg_schultraeger__schulabgang'),
+] %}
 with
-
-einwohner as (
-
-    select * from {{ ref('stg_einwohnermeldeamt__einwohner') }}
-
-),
-
-sgb2 as (
-
-    select * from {{ ref('stg_jobcenter__sgb2') }}
-
-),
 
 gebiete as (
 
@@ -31,41 +30,26 @@ gebiet_gemeinden as (
 
 ),
 
-einwohner_lieferungen as (
-
-    select
-        'einwohner' as quelle,
-        ags,
-        cast(extract(year from stichtag) as integer) as berichtsjahr,
-        max(stichtag) as stichtag
-
-    from einwohner
-    group by
-        ags,
-        cast(extract(year from stichtag) as integer)
-
-),
-
-sgb2_lieferungen as (
-
-    select
-        'sgb2' as quelle,
-        ags,
-        berichtsjahr,
-        max(stichtag) as stichtag
-
-    from sgb2
-    group by
-        ags,
-        berichtsjahr
-
-),
-
 lieferungen as (
 
-    select * from einwohner_lieferungen
+    {%- for quelle, modell in quellen %}
+    {%- if not loop.first %}
+
     union all
-    select * from sgb2_lieferungen
+    {%- endif %}
+
+    select
+        '{{ quelle }}' as quelle,
+        ags,
+        {% if quelle == 'einwohner' -%}
+        cast(extract(year from stichtag) as integer)
+        {%- else -%}
+        berichtsjahr
+        {%- endif %} as berichtsjahr,
+        max(stichtag) as stichtag
+    from {{ ref(modell) }}
+    group by 1, 2, 3
+    {%- endfor %}
 
 ),
 

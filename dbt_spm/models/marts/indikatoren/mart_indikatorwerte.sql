@@ -3,7 +3,8 @@
 -- the indicator's domain model yields values; Gebiete without a delivery get `keine_daten`.
 -- wert = faktor * zaehler / nenner (catalogue); counts: wert = zaehler, nenner NULL.
 {#- One domain model per Bereich, each yielding
-    (code, gliederung, raum_id, berichtsjahr, stichtag, zaehler, nenner). -#}
+    (code, gliederung, raum_id, berichtsjahr, stichtag, bezugszeitraum, zaehler, nenner);
+    `bezugszeitraum` is the Berichtsjahr, or the pooled years (`2022–2024`, G indicators). -#}
 {%- set indikator_modelle = [
     'int_indikatoren__bevoelkerung',
     'int_indikatoren__sgb2',
@@ -36,6 +37,7 @@ werte as (
         raum_id,
         berichtsjahr,
         stichtag,
+        bezugszeitraum,
         cast(zaehler as double precision) as zaehler,
         cast(nenner as double precision) as nenner
     from {{ ref(modell) }}
@@ -49,7 +51,8 @@ indikator_jahre as (
     select
         code,
         berichtsjahr,
-        max(stichtag) as stichtag
+        max(stichtag) as stichtag,
+        max(bezugszeitraum) as bezugszeitraum
 
     from werte
     group by
@@ -67,7 +70,8 @@ raster as (
         gebiete.raum_name,
         gebiete.ags,
         indikator_jahre.berichtsjahr,
-        indikator_jahre.stichtag as stichtag_berichtsjahr
+        indikator_jahre.stichtag as stichtag_berichtsjahr,
+        indikator_jahre.bezugszeitraum as bezugszeitraum_berichtsjahr
 
     from indikator_jahre
     cross join gebiete
@@ -83,6 +87,7 @@ verbunden as (
         katalog.einheit = 'Anzahl' as is_anzahl,
         werte.code is not null as hat_daten,
         coalesce(werte.stichtag, raster.stichtag_berichtsjahr) as stichtag,
+        coalesce(werte.bezugszeitraum, raster.bezugszeitraum_berichtsjahr) as bezugszeitraum,
         werte.zaehler,
         werte.nenner
 
@@ -107,7 +112,7 @@ final as (
         ags,
         berichtsjahr,
         stichtag,
-        cast(berichtsjahr as varchar) as bezugszeitraum,
+        bezugszeitraum,
         zaehler,
         case when is_anzahl then null else nenner end as nenner,
         case
