@@ -46,7 +46,17 @@ final as (
         end as wohndauer_jahre,
         adresse_id,
         adress_abgleich,
-        zuordnung_id
+        zuordnung_id,
+        -- the address for household generation: the register address when matched, else
+        -- the normalised delivered address in the same form (never all unmatched persons of
+        -- a municipality together)
+        coalesce(
+            adresse_id,
+            ags
+            || '|' || strasse_norm
+            || '|' || cast(hausnummer as varchar)
+            || '|' || hausnummer_zusatz_norm
+        ) as wohnadresse_id
 
     from abgeglichen
 

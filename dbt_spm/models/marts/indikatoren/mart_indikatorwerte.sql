@@ -8,6 +8,11 @@
 {%- set indikator_modelle = [
     'int_indikatoren__bevoelkerung',
     'int_indikatoren__sgb2',
+    'int_indikatoren__kinderbetreuung',
+    'int_indikatoren__erziehungshilfen',
+    'int_indikatoren__gesundheit',
+    'int_indikatoren__bildung',
+    'int_indikatoren__haushalte',
 ] %}
 
 with
