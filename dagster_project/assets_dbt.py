@@ -1,5 +1,7 @@
 """The dbt models as assets; dbt tests surface as asset checks."""
 
+import json
+
 import dagster as dg
 from dagster_dbt import (
     DagsterDbtTranslator,
@@ -9,11 +11,21 @@ from dagster_dbt import (
 )
 
 from dagster_project.dbt_project import dbt_project
+from dagster_project.resources import SpmHomeResource
+from ingestion.settings import dbt_vars, load_settings
 
 translator = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
             dagster_dbt_translator=translator)
-def spm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+def spm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                   spm: SpmHomeResource):
+    # the settings of config/settings.yaml that the models read as vars (seu_pool_jahre,
+    # sozialindex); a plain `dbt build` uses the defaults of dbt_project.yml
+    try:
+        settings = load_settings(spm.home().config)
+    except ValueError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    build_vars = json.dumps(dbt_vars(settings), ensure_ascii=False, sort_keys=True)
+    yield from dbt.cli(["build", "--vars", build_vars], context=context).stream()

@@ -11,7 +11,9 @@ same function is fed the Berlin MSS 2021 reference table in the tests.
 """
 
 import json
-from dataclasses import asdict, dataclass, field
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,128 @@ class SozialindexConfig:
     def to_json(self) -> str:
         return json.dumps({"methode": METHOD, **asdict(self)}, ensure_ascii=False, sort_keys=True)
 
+    def to_vars(self) -> dict:
+        """The configuration as plain data (dbt `--vars`, JSON); `from_mapping` reads it back."""
+        data = asdict(self)
+        return {key: list(value) if isinstance(value, tuple) else value
+                for key, value in data.items()}
+
+    @classmethod
+    def from_mapping(cls, data: Mapping | None,
+                     katalog: Mapping[str, tuple[str, bool]] | None = None,
+                     prefix: str = "sozialindex") -> "SozialindexConfig":
+        """Read and check a configuration (settings.yaml section or dbt var); missing keys
+        keep their defaults. `katalog` (code -> (einheit, berechnet) of the indicator
+        catalogue), when given, checks the indicator codes. Errors are German and name the
+        key."""
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise SozialindexConfigError(f"{prefix}: Abschnitt mit Einstellungen erwartet, "
+                                         f"nicht {data!r}")
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(str(key) for key in data if key not in known)
+        if unknown:
+            raise SozialindexConfigError(
+                f"{prefix}: unbekannte Einstellung(en): {', '.join(unknown)} "
+                f"(erlaubt: {', '.join(known)})")
+        values = {}
+        if "indikatoren" in data:
+            values["indikatoren"] = _check_indikatoren(data["indikatoren"], katalog,
+                                                       f"{prefix}.indikatoren")
+        if "min_einwohner" in data:
+            values["min_einwohner"] = _check_int(data["min_einwohner"], 0,
+                                                 f"{prefix}.min_einwohner")
+        if "dynamik_jahre" in data:
+            values["dynamik_jahre"] = _check_int(data["dynamik_jahre"], 1,
+                                                 f"{prefix}.dynamik_jahre")
+        if "ausreisser" in data:
+            values["ausreisser"] = _check_raum_ids(data["ausreisser"], f"{prefix}.ausreisser")
+        if "status_schwellen" in data:
+            values["status_schwellen"] = _check_schwellen(
+                data["status_schwellen"], 3, f"{prefix}.status_schwellen",
+                "hoch unter der 1., mittel bis zur 2., niedrig bis zur 3., darüber sehr niedrig")
+        if "dynamik_schwellen" in data:
+            values["dynamik_schwellen"] = _check_schwellen(
+                data["dynamik_schwellen"], 2, f"{prefix}.dynamik_schwellen",
+                "positiv unter der 1., stabil bis unter der 2., ab der 2. negativ")
+        return cls(**values)
+
+
+class SozialindexConfigError(ValueError):
+    """A Sozialindex configuration that cannot be used (message in German, names the key)."""
+
+
+def _is_number(value) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _check_indikatoren(value, katalog: Mapping[str, tuple[str, bool]] | None,
+                       key: str) -> dict[str, float]:
+    if not isinstance(value, Mapping) or not value:
+        raise SozialindexConfigError(
+            f"{key}: mindestens ein Indikator mit Gewicht erwartet (Code: Gewicht, z. B. "
+            f"S07: 1.0), nicht {value!r}")
+    weights = {}
+    for code, weight in value.items():
+        code_key = f"{key}.{code}"
+        if not isinstance(code, str):
+            raise SozialindexConfigError(f"{code_key}: Indikator-Code als Text erwartet")
+        if katalog is not None:
+            if code not in katalog:
+                raise SozialindexConfigError(
+                    f"{code_key}: unbekannter Indikator-Code (nicht im Indikatorenkatalog)")
+            einheit, berechnet = katalog[code]
+            if not berechnet:
+                raise SozialindexConfigError(
+                    f"{code_key}: der Indikator {code} wird noch nicht berechnet")
+            if einheit == "Anzahl":
+                raise SozialindexConfigError(
+                    f"{code_key}: {code} ist eine Anzahl; der Sozialindex braucht Anteile "
+                    "oder Quoten")
+        if not _is_number(weight):
+            raise SozialindexConfigError(
+                f"{code_key}: das Gewicht muss eine Zahl sein, nicht {weight!r}")
+        weights[code] = float(weight)
+    if not any(weights.values()):
+        raise SozialindexConfigError(f"{key}: mindestens ein Gewicht darf nicht 0 sein")
+    return weights
+
+
+def _check_int(value, minimum: int, key: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise SozialindexConfigError(
+            f"{key}: ganze Zahl ab {minimum} erwartet, nicht {value!r}")
+    return value
+
+
+def _check_raum_ids(value, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        raise SozialindexConfigError(
+            f"{key}: Liste von Raum-IDs erwartet (z. B. [\"05999004-SR03\"]), nicht {value!r}")
+    for position, raum_id in enumerate(value):
+        if not isinstance(raum_id, str) or not raum_id.strip():
+            raise SozialindexConfigError(
+                f"{key}[{position}]: Raum-ID als Text in Anführungszeichen erwartet, "
+                f"nicht {raum_id!r}")
+    return tuple(raum_id.strip() for raum_id in value)
+
+
+def _check_schwellen(value, count: int, key: str, meaning: str) -> tuple[float, ...]:
+    numbers = isinstance(value, list | tuple) and all(_is_number(v) for v in value)
+    if not numbers or len(value) != count:
+        raise SozialindexConfigError(
+            f"{key}: {count} Zahlen erwartet ({meaning}), nicht {value!r}")
+    if any(a >= b for a, b in zip(value, value[1:], strict=False)):
+        raise SozialindexConfigError(
+            f"{key}: die Schwellen müssen aufsteigen ({meaning}), nicht {list(value)!r}")
+    return tuple(float(v) for v in value)
+
 
 def _zscore(values: pd.Series) -> pd.Series:
     return (values - values.mean()) / values.std(ddof=0)
@@ -42,11 +166,13 @@ def _zscore(values: pd.Series) -> pd.Series:
 
 def standardised_sum(inputs: pd.DataFrame, weights: dict[str, float], einwohner: pd.Series,
                      config: SozialindexConfig) -> pd.DataFrame:
-    """`summe`, `index` and `hinweis` per area (index = area id) for one set of inputs."""
+    """`summe`, `index`, `hinweis` and `universum` (bool) per area (index = area id) for one
+    set of inputs."""
     codes = list(weights)
     hinweis = pd.Series(None, index=inputs.index, dtype="object")
     small = einwohner.reindex(inputs.index) < config.min_einwohner
-    missing = inputs[codes].isna().any(axis=1)
+    # residents unknown: the area cannot be checked against min_einwohner, an input is missing
+    missing = inputs[codes].isna().any(axis=1) | einwohner.reindex(inputs.index).isna()
     outlier = inputs.index.isin(config.ausreisser)
     hinweis[missing] = "Wert fehlt"
     hinweis[outlier] = "Ausreißer"
@@ -58,6 +184,7 @@ def standardised_sum(inputs: pd.DataFrame, weights: dict[str, float], einwohner:
     result["summe"] = total
     result["index"] = _zscore(total)
     result["hinweis"] = hinweis
+    result["universum"] = universe
     return result
 
 
@@ -104,5 +231,7 @@ def compute_sozialindex(status_inputs: pd.DataFrame, dynamik_inputs: pd.DataFram
     out["dynamik_index"] = dynamik["index"]
     out["dynamik_klasse"] = [dynamic_class(v, config.dynamik_schwellen) for v in dynamik["index"]]
     out["hinweis"] = status["hinweis"].fillna(dynamik["hinweis"])
+    out["status_universum"] = status["universum"]
+    out["dynamik_universum"] = dynamik["universum"]
     out["methode"] = config.to_json()
     return out

@@ -1,9 +1,15 @@
 """Settings of a home (`<home>/config/settings.yaml`), with the defaults of the spec."""
 
-from dataclasses import dataclass, fields
+import csv
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import yaml
+
+from dagster_project.sozialindex import SozialindexConfig, SozialindexConfigError
+
+# the indicator catalogue (dbt seed); the Sozialindex may only use computed indicators
+KATALOG = Path(__file__).resolve().parent.parent / "dbt_spm" / "seeds" / "indikatoren_katalog.csv"
 
 DEFAULT_SETTINGS_TEXT = """\
 # Einstellungen des SPM-Data-Warehouse (Statistikstelle).
@@ -18,6 +24,44 @@ hoechstalter: 115
 # Mindestanteil (in %) der Datensätze einer Lieferung (je Quelle, Stichtag und Gemeinde),
 # deren Adresse im Adressregister gefunden wird; darunter wird die Lieferung markiert.
 min_zuordnungsquote: 95
+
+# Anzahl der veröffentlichten Fassungen, die in published/versions/ aufbewahrt werden
+# (die neueste ist die aktuelle); ältere werden nach einer Veröffentlichung gelöscht.
+versionen_behalten: 10
+
+# Veröffentlichung zusätzlich nach PostgreSQL (leer: keine Veröffentlichung dorthin).
+# Verbindung der Statistikstelle, z. B. postgresql://spm_publisher@db.kreis.local/spm;
+# das Passwort besser in ~/.pgpass oder PGPASSWORD als hier. Das Passwort der Leserolle
+# spm_leser setzt die Umgebungsvariable SPM_POSTGRES_LESER_PASSWORT (siehe docs/sql-zugang.md).
+postgres_url: ""
+# Schema der veröffentlichten Tabellen in PostgreSQL (wird bei jeder Veröffentlichung ersetzt).
+postgres_schema: spm_public
+
+# Schuleingangsuntersuchung: Zahl der Einschulungsjahrgänge, die für die Indikatoren G01–G11
+# zusammengefasst werden (das Berichtsjahr und die vorangehenden).
+seu_pool_jahre: 3
+
+# Sozialindex (Berliner Verfahren des Monitorings Soziale Stadtentwicklung): je Gliederung
+# und Berichtsjahr werden die Indikatoren über alle Räume z-standardisiert, gewichtet
+# summiert und die Summe erneut z-standardisiert. Räume „ohne Zuordnung“ zählen nie mit.
+sozialindex:
+  # Statusindikatoren (Code aus dem Indikatorenkatalog: Gewicht). Nur berechnete Anteile.
+  indikatoren:
+    S07: 1.0   # Arbeitslose im SGB II (%)
+    S03: 1.0   # SGB II-Quote (%)
+    S04: 1.0   # Kinder unter 15 im SGB II-Bezug (%)
+  # Räume mit weniger Einwohnerinnen und Einwohnern (B01) bekommen keinen Index.
+  min_einwohner: 300
+  # Räume, die ausdrücklich nicht mitzählen (Raum-IDs in Anführungszeichen), z. B.
+  # ["05999004-SR03"] für einen Raum mit einer großen Gemeinschaftsunterkunft.
+  ausreisser: []
+  # Klassen des Status-Index: hoch unter -1; mittel von -1 bis +1; niedrig über +1 bis
+  # +1,5; sehr niedrig über +1,5.
+  status_schwellen: [-1.0, 1.0, 1.5]
+  # Klassen des Dynamik-Index: positiv unter -1; stabil von -1 bis unter +1; negativ ab +1.
+  dynamik_schwellen: [-1.0, 1.0]
+  # Dynamik: Veränderung jedes Indikators in Prozentpunkten über so viele Berichtsjahre.
+  dynamik_jahre: 2
 """
 
 
@@ -26,6 +70,11 @@ class Settings:
     quarantaene_schwelle: float = 0.05
     hoechstalter: int = 115
     min_zuordnungsquote: float = 95.0
+    versionen_behalten: int = 10
+    postgres_url: str = ""
+    postgres_schema: str = "spm_public"
+    seu_pool_jahre: int = 3
+    sozialindex: SozialindexConfig = field(default_factory=SozialindexConfig)
 
 
 def load_settings(config_dir: Path) -> Settings:
@@ -37,7 +86,36 @@ def load_settings(config_dir: Path) -> Settings:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"{path}: unbekannte Einstellung(en): {', '.join(unknown)}")
+    try:
+        if "seu_pool_jahre" in data:
+            data["seu_pool_jahre"] = _check_pool_jahre(data["seu_pool_jahre"])
+        if "sozialindex" in data:
+            data["sozialindex"] = SozialindexConfig.from_mapping(data["sozialindex"],
+                                                                 katalog=indicator_catalogue())
+    except SozialindexConfigError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
     return Settings(**data)
+
+
+def _check_pool_jahre(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise SozialindexConfigError(f"seu_pool_jahre: ganze Zahl ab 1 erwartet, nicht {value!r}")
+    return value
+
+
+def indicator_catalogue() -> dict[str, tuple[str, bool]] | None:
+    """code -> (einheit, berechnet) of the indicator catalogue (None without the file)."""
+    if not KATALOG.exists():
+        return None
+    with KATALOG.open(encoding="utf-8", newline="") as handle:
+        return {row["code"]: (row["einheit"], row["berechnet"].strip().lower() == "true")
+                for row in csv.DictReader(handle)}
+
+
+def dbt_vars(settings: Settings) -> dict:
+    """The settings dbt reads as `--vars` (defaults in dbt_spm/dbt_project.yml `vars:`)."""
+    return {"seu_pool_jahre": settings.seu_pool_jahre,
+            "sozialindex": settings.sozialindex.to_vars()}
 
 
 def write_default_settings(config_dir: Path) -> None:
