@@ -119,7 +119,7 @@ def test_reports_are_private(built):
     published = {t for (t,) in built.execute(
         "select table_name from information_schema.tables where table_schema = 'published'"
     ).fetchall()}
-    assert published == {"indikatoren", "raeume", "indikatorwerte"}
+    assert published == {"indikatoren", "raeume", "indikatorwerte", "bevoelkerung"}
     marts = {t for (t,) in built.execute(
         "select table_name from information_schema.tables where table_schema = 'marts'"
     ).fetchall()}

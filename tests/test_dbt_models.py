@@ -73,7 +73,7 @@ def test_published_schema_holds_only_aggregates(built):
     tables = {t for (t,) in built.execute(
         "select table_name from information_schema.tables where table_schema = 'published'"
     ).fetchall()}
-    assert tables == {"indikatoren", "raeume", "indikatorwerte"}
+    assert tables == {"indikatoren", "raeume", "indikatorwerte", "bevoelkerung"}
     sensitive = built.execute("""
         select count(*) from published.indikatorwerte w
         join published.indikatoren i using (code) where i.sensibel""").fetchone()[0]

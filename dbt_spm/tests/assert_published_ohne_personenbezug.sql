@@ -16,7 +16,8 @@ spalten as (
         and table_name in (
             '{{ ref("pub_indikatoren").identifier }}',
             '{{ ref("pub_raeume").identifier }}',
-            '{{ ref("pub_indikatorwerte").identifier }}'
+            '{{ ref("pub_indikatorwerte").identifier }}',
+            '{{ ref("pub_bevoelkerung").identifier }}'
         )
 
 ),

@@ -1,0 +1,89 @@
+"""The indicator page is generated from the catalogue and committed up to date."""
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from dagster_project.indikatordoku import (
+    KATALOG,
+    STICHTAGSREGEL,
+    read_katalog,
+    render,
+    seu_pool_jahre,
+)
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "indikatoren.md"
+FELDER = ("Bereich", "Definition", "Zähler", "Nenner", "Einheit", "Quelle",
+          "Stichtag und Berichtsjahr", "Polarität", "Geheimhaltung")
+
+
+def _sections(text: str) -> dict[str, str]:
+    parts = text.split("\n### ")[1:]
+    return {part.split(" ", 1)[0]: part for part in parts}
+
+
+def test_committed_doc_matches_the_catalogue():
+    assert DOC.read_text(encoding="utf-8") == render(), (
+        "docs/indikatoren.md is out of date: make doku "
+        "(python -m dagster_project.indikatordoku > docs/indikatoren.md)")
+
+
+def test_a_changed_catalogue_changes_the_page():
+    katalog = read_katalog()
+    katalog[1] = dict(katalog[1], definition=katalog[1]["definition"] + " (geändert)")
+    assert render(katalog) != render()
+
+
+def test_every_indicator_has_a_full_section():
+    katalog = read_katalog()
+    sections = _sections(render())
+    assert list(sections) == [row["code"] for row in katalog]
+    for row in katalog:
+        section = sections[row["code"]]
+        assert section.startswith(f"{row['code']} – {row['name']}\n")
+        for feld in FELDER:
+            assert f"- **{feld}:** " in section, (row["code"], feld)
+        assert row["definition"] in section and row["quelle"] in section
+        assert ("**Geheimhaltung:** sensibel –" in section) == (row["sensibel"] == "true")
+
+
+def test_stichtag_rules_follow_the_source():
+    sections = _sections(render())
+    assert STICHTAGSREGEL["kita"] in sections["K01"]
+    assert "31.12.2024" in sections["K01"]            # population denominator of the Kita
+    assert STICHTAGSREGEL["schule"] in sections["BI01"] and "2024/25 → 2024" in sections["BI01"]
+    assert STICHTAGSREGEL["schulabgang"] in sections["BI05"] and "2023/24 → 2024" in sections["BI05"]
+    assert "Einschulungsjahr" in sections["G01"]
+    assert "Nenner aus den Einwohnerdaten" in sections["S03"]
+    assert "Nenner aus den Einwohnerdaten" not in sections["S08"]   # BG / BG, no population
+    assert "Stichtag des Vorjahres" in sections["B10"]
+
+
+def test_only_g_indicators_carry_the_pool_note():
+    pool = seu_pool_jahre()
+    for code, section in _sections(render()).items():
+        pooled = "**Bezugszeitraum:**" in section
+        assert pooled == code.startswith("G"), code
+        if pooled:
+            assert f"über {pool} Einschulungsjahrgänge" in section and "bezugszeitraum" in section
+    assert "über 5 Einschulungsjahrgänge" in render(pool_jahre=5)
+
+
+def test_page_does_not_depend_on_which_indicators_are_computed():
+    katalog = read_katalog()
+    flipped = [dict(row, berechnet="false" if row["berechnet"] == "true" else "true")
+               for row in katalog]
+    assert render(flipped) == render(katalog)
+
+
+def test_unknown_source_is_an_error():
+    katalog = read_katalog()
+    katalog[0] = dict(katalog[0], quelle="Standesamt (geburten)")
+    with pytest.raises(ValueError, match="B01"):
+        render(katalog)
+
+
+def test_catalogue_is_read_with_the_csv_module():
+    with KATALOG.open(encoding="utf-8", newline="") as f:
+        assert len(list(csv.DictReader(f))) == len(read_katalog()) == 59
