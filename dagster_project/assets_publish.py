@@ -3,7 +3,7 @@
 import dagster as dg
 
 from dagster_project.assets_dbt import spm_dbt_assets
-from dagster_project.publishing import publish_duckdb
+from dagster_project.publishing_files import publish_all
 from dagster_project.quality_report import build_quality_report
 from dagster_project.resources import SpmHomeResource
 
@@ -12,18 +12,20 @@ from dagster_project.resources import SpmHomeResource
     key=["published", "spm_duckdb"],
     group_name="veroeffentlichung",
     deps=list(spm_dbt_assets.keys),
-    description="Das abgestimmte Datenset als DuckDB-Datei published/spm.duckdb "
-                "(neu gebaut und atomar ausgetauscht).",
-    kinds={"duckdb"},
+    description="Das abgestimmte Datenset als neue Fassung in published/versions/: DuckDB-Datei, "
+                "Parquet je Tabelle, Excel und CSV je Gemeinde; dann atomar zur aktuellen "
+                "gemacht (published/spm.duckdb, published/parquet, excel, csv).",
+    kinds={"duckdb", "parquet", "excel", "csv"},
 )
 def published_spm_duckdb(context: dg.AssetExecutionContext, spm: SpmHomeResource):
     home = spm.home()
-    counts = publish_duckdb(home)
-    for table, rows in counts.items():
-        context.log.info(f"veröffentlicht: {table} ({rows} Zeilen)")
+    result = publish_all(home, log=context.log.info)
     return dg.MaterializeResult(metadata={
         "pfad": dg.MetadataValue.path(str(home.published_db)),
-        **{f"zeilen_{t}": r for t, r in counts.items()},
+        "fassung": result.version,
+        "ordner": dg.MetadataValue.path(str(result.ordner)),
+        **{f"dateien_{k}": n for k, n in result.dateien.items()},
+        **{f"zeilen_{t}": r for t, r in result.tabellen.items()},
     })
 
 

@@ -158,6 +158,41 @@ def cmd_ingest(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_publish(args) -> int:
+    from dagster_project.publishing import PublishError
+    from dagster_project.publishing_postgres import (
+        DEFAULT_SCHEMA,
+        describe_target,
+        publish_postgres,
+    )
+    from ingestion.home import resolve_home
+    from ingestion.settings import load_settings
+
+    home = resolve_home(args.home)
+    settings = load_settings(home.config)
+    url = args.postgres or settings.postgres_url
+    schema = args.schema or settings.postgres_schema or DEFAULT_SCHEMA
+    if not url:
+        _say("FEHLER: keine PostgreSQL-Verbindung angegeben (--postgres URL oder postgres_url "
+             "in config/settings.yaml).")
+        return 2
+    if not home.published_db.exists():
+        _say(f"FEHLER: Es gibt noch keine veröffentlichte Fassung ({home.published_db} fehlt); "
+             "zuerst den nächtlichen Lauf ausführen (spm run).")
+        return 1
+    _progress(f"Lade {home.published_db} nach PostgreSQL {describe_target(url)}, "
+              f"Schema {schema} …")
+    try:
+        counts = publish_postgres(home.published_db, url, schema)
+    except PublishError as exc:     # also PostgresUnreachable
+        _say(f"FEHLER: {exc}")
+        return 1
+    for table, rows in counts.items():
+        _say(f"  {schema}.{table:<16} {rows:>8} Zeilen")
+    _progress(f"Fertig. Die Leserolle spm_leser kann das Schema {schema} lesen.")
+    return 0
+
+
 def cmd_status(args) -> int:
     from dagster_project.status import print_status
     from ingestion.home import resolve_home
@@ -193,6 +228,22 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", metavar="DATEI", help="zu ladende Datei(en)")
     ingest.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     ingest.set_defaults(func=cmd_ingest)
+
+    publish = sub.add_parser(
+        "publish", help="Veröffentlichte Fassung nach PostgreSQL laden (Leserolle spm_leser)",
+        description="Lädt alle Tabellen der veröffentlichten Fassung (published/spm.duckdb) in "
+                    "ein PostgreSQL-Schema und tauscht es in einer Transaktion aus: Leser sehen "
+                    "die alte oder die neue Fassung, nie eine halbe. Die Rolle spm_leser darf "
+                    "nur lesen. Das private Warehouse wird nie übertragen. Siehe "
+                    "docs/sql-zugang.md.")
+    publish.add_argument("--postgres", metavar="URL",
+                         help="Verbindung, z. B. postgresql://spm_publisher@db.kreis.local/spm "
+                              "(Voreinstellung: postgres_url aus config/settings.yaml)")
+    publish.add_argument("--schema", metavar="SCHEMA",
+                         help="Zielschema (Voreinstellung: postgres_schema aus den "
+                              "Einstellungen, sonst spm_public)")
+    publish.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    publish.set_defaults(func=cmd_publish)
 
     status = sub.add_parser("status", help="Datenstand je Quelle und Gemeinde, Quarantäne, Läufe",
                             description="Zeigt je Quelle die Stichtage, Zeilen, Quarantäne, die "

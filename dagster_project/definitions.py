@@ -8,6 +8,7 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.assets_dbt import spm_dbt_assets
 from dagster_project.assets_ingestion import raw_gemeinden, source_assets
+from dagster_project.assets_postgres import published_postgres
 from dagster_project.assets_publish import published_spm_duckdb, quality_report
 from dagster_project.checks import contract_checks
 from dagster_project.console import spm_console_logger
@@ -20,7 +21,7 @@ activate()
 
 defs = dg.Definitions(
     assets=[*source_assets, raw_gemeinden, spm_dbt_assets, published_spm_duckdb,
-            quality_report],
+            quality_report, published_postgres],
     asset_checks=contract_checks,
     jobs=[nightly_job],
     schedules=[nightly_schedule],

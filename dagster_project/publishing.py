@@ -4,9 +4,11 @@ Readers open `<home>/published/spm.duckdb` read-only. The nightly run never writ
 file: it builds a new one under a temporary name and `os.replace`s it, which is atomic on
 one filesystem, so a reader sees the old or the new version, never a half-written one (a
 reader that has the old file open keeps reading the old version).
+
+The file is built here (`build_published_db`); the versions, the file outputs (Parquet,
+Excel, CSV) and the swap are in `publishing_files.py`.
 """
 
-import os
 import re
 from pathlib import Path
 
@@ -44,15 +46,34 @@ def check_no_private_columns(con: duckdb.DuckDBPyConnection) -> None:
         raise PublishError("Private Spalten im veröffentlichten Bereich: " + ", ".join(leaks))
 
 
-def publish_duckdb(home: Home) -> dict[str, int]:
-    """Build the published file from the warehouse and swap it in; returns rows per table."""
-    home.published.mkdir(parents=True, exist_ok=True)
-    tmp = home.published / f".spm.duckdb.{os.getpid()}.tmp"
-    for leftover in (tmp, Path(str(tmp) + ".wal")):
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def copy_comments(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """Carry the German table and column comments (dbt `persist_docs`) into `main`."""
+    tables = con.execute(
+        "select table_name, comment from duckdb_tables() where database_name = $1 "
+        "and schema_name = $2 and comment is not null union all "
+        "select view_name, comment from duckdb_views() where database_name = $1 "
+        "and schema_name = $2 and comment is not null", [catalog, PUBLISHED_SCHEMA]).fetchall()
+    for table, comment in tables:
+        con.execute(f'comment on table main."{table}" is {_literal(comment.strip())}')
+    columns = con.execute(
+        "select table_name, column_name, comment from duckdb_columns() where database_name = ? "
+        "and schema_name = ? and comment is not null", [catalog, PUBLISHED_SCHEMA]).fetchall()
+    for table, column, comment in columns:
+        con.execute(f'comment on column main."{table}"."{column}" is {_literal(comment.strip())}')
+
+
+def build_published_db(warehouse: Path, target: Path) -> dict[str, int]:
+    """Write the warehouse's `published` schema into a new DuckDB file `target` (schema
+    `main`, with the comments); returns rows per table. `target` must not exist yet."""
+    for leftover in (target, Path(str(target) + ".wal")):
         leftover.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
+    con = duckdb.connect(str(target))
     try:
-        con.execute(f"attach '{home.warehouse}' as wh (read_only)")
+        con.execute(f"attach {_literal(str(warehouse))} as wh (read_only)")
         tables = published_tables(con, "wh")
         if not tables:
             raise PublishError("Das Warehouse enthält kein Schema 'published'; nichts zu veröffentlichen.")
@@ -60,10 +81,18 @@ def publish_duckdb(home: Home) -> dict[str, int]:
         for table in tables:
             con.execute(f'create table main."{table}" as select * from wh.{PUBLISHED_SCHEMA}."{table}"')
             counts[table] = con.execute(f'select count(*) from main."{table}"').fetchone()[0]
+        copy_comments(con, "wh")
         con.execute("detach wh")
         check_no_private_columns(con)
         con.execute("checkpoint")
     finally:
         con.close()
-    os.replace(tmp, home.published_db)
     return counts
+
+
+def publish_duckdb(home: Home) -> dict[str, int]:
+    """Publish a new version (DuckDB file, Parquet, Excel, CSV; see `publishing_files`) and
+    make it current; returns rows per table."""
+    from dagster_project.publishing_files import publish_all
+
+    return publish_all(home).tabellen

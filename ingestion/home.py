@@ -49,6 +49,10 @@ class Home:
         return self.published / "spm.duckdb"
 
     @property
+    def published_versions(self) -> Path:
+        return self.published / "versions"
+
+    @property
     def quality(self) -> Path:
         return self.root / "quality"
 
@@ -78,9 +82,11 @@ class Home:
 
     def create(self) -> "Home":
         """Create every folder of the layout (idempotent)."""
+        # published/parquet, excel and csv are symlinks into the current version (written by
+        # the publishing step), never plain folders.
         for path in (self.inbox, self.archive, self.warehouse_dir, self.published,
-                     self.published / "parquet", self.published / "excel",
-                     self.published / "berichte", self.quality, self.logs,
+                     self.published_versions, self.published / "berichte", self.quality,
+                     self.logs,
                      self.config, self.dagster_home):
             path.mkdir(parents=True, exist_ok=True)
         for source in SOURCES:

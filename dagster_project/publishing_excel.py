@@ -1,0 +1,349 @@
+"""Excel workbook per municipality (and one for the county) from the published DuckDB file.
+
+Layout, chosen for planners who compare areas and years:
+- sheet "Hinweise": title, Gebiet, time of publication, version, contents, legend of the
+  signs, Datenstand (Stichtag per source and Berichtsjahr; the table `datenstand` too when
+  it is published);
+- one sheet per Bereich of the catalogue (in catalogue order) that has published values:
+  one row per indicator and area, one column per Berichtsjahr holding `wert`. Per
+  indicator first the areas of every Gliederung (`ohne Zuordnung` last), then the
+  municipality and the county for comparison. Header row frozen, autofilter on it,
+  footnotes (signs, Stichtage, Bezugszeitraum of pooled values) below the table;
+- sheet "Räume": the areas with Gliederung, name, validity and area.
+Values are numbers (unrounded, as published) with the number format `#,##0.00` (counts
+`#,##0`): Excel and LibreOffice show them with the decimal comma and thousands points of a
+German locale. Suppressed cells (`gesperrt`, `gesperrt_sekundaer`) show "•", cells without
+a value for want of a denominator or a delivery (`kein_nenner`, `keine_daten`) show "–".
+"""
+
+import datetime as dt
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from dagster_project.publishing_gebiete import (
+    GESPERRT,
+    KEIN_WERT,
+    Gebiet,
+    area_filter,
+    columns,
+    datum,
+    select_rows,
+    stichtage,
+    tables,
+)
+
+ZEICHEN_GESPERRT = "•"
+ZEICHEN_KEIN_WERT = "–"
+FORMAT_WERT = "#,##0.00"
+FORMAT_ANZAHL = "#,##0"
+FORMAT_DATUM = "DD.MM.YYYY"
+
+ERKLAERUNG_GESPERRT = (
+    "gesperrt (Geheimhaltung): Der Wert wird nicht veröffentlicht, weil er auf sehr kleinen "
+    "Fallzahlen beruht (primäre Sperrung) oder weil er sich sonst aus anderen "
+    "veröffentlichten Werten zurückrechnen ließe (sekundäre Sperrung).")
+ERKLAERUNG_KEIN_WERT = (
+    "kein Wert: Der Nenner fehlt oder ist 0 (z. B. keine Einwohnerlieferung zum passenden "
+    "Stichtag, Vorjahr fehlt) oder für den Raum liegt keine Lieferung der Quelle vor.")
+ERKLAERUNG_LEER = "für dieses Berichtsjahr wird der Indikator nicht berechnet."
+FUSSNOTE_GESPERRT = f"{ZEICHEN_GESPERRT} = {ERKLAERUNG_GESPERRT}"
+FUSSNOTE_KEIN_WERT = f"{ZEICHEN_KEIN_WERT} = {ERKLAERUNG_KEIN_WERT}"
+FUSSNOTE_LEER = f"Leeres Feld: {ERKLAERUNG_LEER}"
+FUSSNOTE_ZAHLEN = (
+    "Werte ungerundet gespeichert; angezeigt mit zwei Nachkommastellen (Anzahlen ohne).")
+
+GLIEDERUNG_NAMEN = {"kommune": "Gemeinde", "kreis": "Kreis"}
+KOPF = ["Gliederung", "Raum-ID", "Raum", "Code", "Indikator", "Einheit"]
+
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
+_ITALIC = Font(italic=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+_RIGHT = Alignment(horizontal="right")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def gliederung_name(gliederung: str) -> str:
+    return GLIEDERUNG_NAMEN.get(gliederung, gliederung[:1].upper() + gliederung[1:])
+
+
+def _sheet_title(text: str, taken: set[str]) -> str:
+    title = re.sub(r"[\[\]:*?/\\]", "", text).strip()[:31] or "Blatt"
+    base, n = title, 2
+    while title.lower() in taken:
+        suffix = f" ({n})"
+        title, n = base[:31 - len(suffix)] + suffix, n + 1
+    taken.add(title.lower())
+    return title
+
+
+def _area_order(gliederung: str, raum_id: str) -> tuple:
+    """Sozialräume first, then the other Gliederungen (each `ohne Zuordnung` last), then the
+    municipalities and the county."""
+    rank = {"sozialraum": 0, "kommune": 2, "kreis": 3}.get(gliederung, 1)
+    return (rank, gliederung, raum_id.endswith("-OZ"), raum_id)
+
+
+def _header(ws, labels: list[str], row: int = 1) -> None:
+    for col, label in enumerate(labels, start=1):
+        cell = ws.cell(row=row, column=col, value=label)
+        cell.font = _BOLD
+        cell.fill = _HEADER_FILL
+
+
+def _widths(ws, widths: dict[int, float]) -> None:
+    for col, width in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def _fit(values, minimum: float = 8, maximum: float = 60) -> float:
+    longest = max((len(str(v)) for v in values if v is not None), default=0)
+    return max(minimum, min(maximum, longest + 2))
+
+
+def _values(con: duckdb.DuckDBPyConnection, gebiet: Gebiet) -> list[dict]:
+    condition = area_filter(con, "indikatorwerte", gebiet, alias="w")
+    where = f"where {condition}" if condition else ""
+    sql = f"""
+        with katalog as (
+            select code, name, bereich, rowid as reihenfolge from indikatoren
+        )
+        select w.code, k.name as indikator, coalesce(k.bereich, 'Sonstige') as bereich,
+               k.reihenfolge, w.gliederung, w.raum_id, coalesce(w.raum_name, w.raum_id)
+               as raum_name, w.berichtsjahr, w.stichtag, w.bezugszeitraum, w.wert,
+               w.einheit, w.status
+        from indikatorwerte w join katalog k using (code)
+        {where}
+    """
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _bereiche(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute("select coalesce(bereich, 'Sonstige') from indikatoren "
+                       "order by rowid").fetchall()
+    return list(dict.fromkeys(r[0] for r in rows))
+
+
+def _cell_value(row: dict | None):
+    """(value, number format) of one Berichtsjahr's cell."""
+    if row is None:
+        return None, None
+    if row["status"] in GESPERRT:
+        return ZEICHEN_GESPERRT, None
+    if row["wert"] is None:
+        return (ZEICHEN_KEIN_WERT if row["status"] in KEIN_WERT else None), None
+    number_format = FORMAT_ANZAHL if row["einheit"] == "Anzahl" else FORMAT_WERT
+    return float(row["wert"]), number_format
+
+
+def _bereich_sheet(ws, rows: list[dict], stand: str) -> int:
+    """Fill one Bereich's sheet; returns the number of table rows."""
+    years = sorted({r["berichtsjahr"] for r in rows})
+    _header(ws, KOPF + [str(y) for y in years])
+    lines: dict[tuple, dict] = {}
+    for r in rows:
+        key = (r["reihenfolge"], r["code"], *_area_order(r["gliederung"], r["raum_id"]))
+        line = lines.setdefault(key, {"row": r, "jahre": {}})
+        line["jahre"][r["berichtsjahr"]] = r
+    stichtage_je_jahr: dict[int, set] = defaultdict(set)
+    pooled: dict[str, set] = defaultdict(set)
+    for r in rows:
+        if r["stichtag"] is not None:
+            stichtage_je_jahr[r["berichtsjahr"]].add(r["stichtag"])
+        if r["bezugszeitraum"] and r["bezugszeitraum"] != str(r["berichtsjahr"]):
+            pooled[r["code"]].add((r["berichtsjahr"], r["bezugszeitraum"]))
+    row_no = 1
+    for key in sorted(lines):
+        first = lines[key]["row"]
+        row_no += 1
+        labels = [gliederung_name(first["gliederung"]), first["raum_id"], first["raum_name"],
+                  first["code"], first["indikator"], first["einheit"]]
+        for col, label in enumerate(labels, start=1):
+            ws.cell(row=row_no, column=col, value=label)
+        for offset, year in enumerate(years):
+            value, number_format = _cell_value(lines[key]["jahre"].get(year))
+            cell = ws.cell(row=row_no, column=len(KOPF) + 1 + offset, value=value)
+            if number_format:
+                cell.number_format = number_format
+            elif value is not None:
+                cell.alignment = _RIGHT
+    last_col = get_column_letter(len(KOPF) + len(years))
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{last_col}{row_no}"
+    notes = [FUSSNOTE_GESPERRT, FUSSNOTE_KEIN_WERT, FUSSNOTE_LEER, FUSSNOTE_ZAHLEN]
+    tage = "; ".join(f"{y}: " + ", ".join(datum(d) for d in sorted(stichtage_je_jahr[y]))
+                     for y in years if stichtage_je_jahr[y])
+    notes.append(f"Datenstand: Stichtag je Berichtsjahr – {tage}. {stand}" if tage else stand)
+    for code in sorted(pooled):
+        spans = ", ".join(f"{y}: {z}" for y, z in sorted(pooled[code]))
+        notes.append(f"{code}: Werte über mehrere Jahre zusammengefasst (Berichtsjahr: "
+                     f"Bezugszeitraum) – {spans}.")
+    note_row = row_no + 2
+    for offset, text in enumerate(notes):
+        ws.cell(row=note_row + offset, column=1, value=text).font = _ITALIC
+    table = [[gliederung_name(v["row"]["gliederung"]), v["row"]["raum_id"],
+              v["row"]["raum_name"], v["row"]["code"], v["row"]["indikator"],
+              v["row"]["einheit"]] for v in lines.values()]
+    for col in range(len(KOPF)):
+        _widths(ws, {col + 1: _fit([KOPF[col], *(t[col] for t in table)])})
+    _widths(ws, {len(KOPF) + 1 + i: 12 for i in range(len(years))})
+    return len(lines)
+
+
+def _raeume_sheet(ws, con: duckdb.DuckDBPyConnection, gebiet: Gebiet) -> None:
+    cursor = con.execute(select_rows(con, "raeume", gebiet))
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    rows.sort(key=lambda r: _area_order(r["gliederung"], r["raum_id"]))
+    labels = ["Gliederung", "Raum-ID", "Raum", "Gemeinde", "Gültig ab", "Fläche (km²)"]
+    _header(ws, labels)
+    for row_no, r in enumerate(rows, start=2):
+        values = [gliederung_name(r["gliederung"]), r["raum_id"], r.get("raum_name"),
+                  r.get("kommune"), r.get("gueltig_ab"), r.get("flaeche_km2")]
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row=row_no, column=col, value=value)
+            if col == 5 and value is not None:
+                cell.number_format = FORMAT_DATUM
+            if col == 6 and value is not None:
+                cell.number_format = FORMAT_WERT
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:F{len(rows) + 1}"
+    table = [[gliederung_name(r["gliederung"]), r["raum_id"], r.get("raum_name"),
+              r.get("kommune")] for r in rows]
+    for col in range(4):
+        _widths(ws, {col + 1: _fit([labels[col], *(t[col] for t in table)])})
+    _widths(ws, {5: 12, 6: 14})
+
+
+def _hinweise_sheet(ws, con: duckdb.DuckDBPyConnection, gebiet: Gebiet, *, version: str,
+                    zeitpunkt: dt.datetime, inhalt: list[tuple[str, str]],
+                    ohne_werte: list[str]) -> None:
+    lines: list[tuple] = []     # (label, text, style): style "titel", "kopf", "text", "tabelle"
+
+    def text(label, value):
+        lines.append((label, value, "text"))
+
+    lines.append((f"Kleinräumiges Sozialmonitoring – {gebiet.name}", None, "titel"))
+    if gebiet.ist_kreis:
+        lines.append((f"{gebiet.bezeichnung}: alle Gemeinden und Räume", None, "zeile"))
+    else:
+        lines.append((f"{gebiet.bezeichnung}, {gebiet.kreis_name} ({gebiet.kreis_ags})", None,
+                      "zeile"))
+    lines.append((None, None, "leer"))
+    text("Veröffentlicht am", f"{zeitpunkt.astimezone():%d.%m.%Y, %H:%M} Uhr")
+    text("Fassung", f"{version} (Ordner published/versions/{version})")
+    text("Datenstand", "Stichtage der Werte je Quelle und Berichtsjahr: siehe unten und in "
+                       "jedem Blatt unter der Tabelle.")
+    lines.append((None, None, "leer"))
+    lines.append(("Inhalt", None, "kopf"))
+    for title, description in inhalt:
+        text(title, description)
+    if ohne_werte:
+        text("Noch ohne Werte", ", ".join(ohne_werte) + ".")
+    lines.append((None, None, "leer"))
+    lines.append(("Aufbau der Blätter", None, "kopf"))
+    scope = ("alle Räume aller Gliederungen im Kreis, auch die über Gemeindegrenzen, dazu "
+             "alle Gemeinden und der Kreis" if gebiet.ist_kreis else
+             "die Räume aller Gliederungen der Gemeinde einschließlich „ohne Zuordnung“ "
+             "(Adressen, die keinem Raum zugeordnet werden konnten), zum Vergleich die Gemeinde "
+             "und der Kreis. Räume, die über Gemeindegrenzen reichen, stehen in der Mappe des "
+             "Kreises")
+    text("Zeilen", f"Je Indikator {scope}.")
+    text("Spalten", "Je Berichtsjahr der Wert des Indikators (Einheit in der Spalte "
+                    "„Einheit“).")
+    text("Zahlen", FUSSNOTE_ZAHLEN + " Dezimalkomma und Tausenderpunkte nach den "
+                                     "Ländereinstellungen.")
+    lines.append((None, None, "leer"))
+    lines.append(("Zeichenerklärung", None, "kopf"))
+    text(ZEICHEN_GESPERRT, ERKLAERUNG_GESPERRT)
+    text(ZEICHEN_KEIN_WERT, ERKLAERUNG_KEIN_WERT)
+    text("(leer)", ERKLAERUNG_LEER)
+    lines.append((None, None, "leer"))
+    lines.append(("Datenstand", None, "kopf"))
+    lines.append((("Quelle", "Berichtsjahr", "Stichtag"), None, "tabellenkopf"))
+    for quelle, jahr, tage in stichtage(con, gebiet):
+        lines.append(((quelle, jahr, tage), None, "tabelle"))
+    if "datenstand" in tables(con):
+        lines.append((None, None, "leer"))
+        lines.append(("Lieferungen (Tabelle datenstand)", None, "kopf"))
+        lines.append((tuple(columns(con, "datenstand")), None, "tabellenkopf"))
+        for values in con.execute(select_rows(con, "datenstand", gebiet)).fetchall():
+            lines.append((values, None, "tabelle"))
+
+    for row, (label, value, style) in enumerate(lines, start=1):
+        if style in ("tabelle", "tabellenkopf"):
+            for col, item in enumerate(label, start=1):
+                cell = ws.cell(row=row, column=col, value=_plain(item))
+                if style == "tabellenkopf":
+                    cell.font = _BOLD
+                elif isinstance(cell.value, dt.datetime):
+                    cell.number_format = "DD.MM.YYYY HH:MM"
+                elif isinstance(cell.value, dt.date):
+                    cell.number_format = FORMAT_DATUM
+                elif isinstance(cell.value, float):
+                    cell.number_format = FORMAT_WERT
+                if isinstance(item, int) and not isinstance(item, bool):
+                    cell.alignment = Alignment(horizontal="left")
+            continue
+        if label is not None:
+            cell = ws.cell(row=row, column=1, value=label)
+            cell.font = {"titel": _TITLE, "kopf": _BOLD}.get(style, Font())
+            cell.alignment = Alignment(vertical="top")
+        if value is not None:
+            ws.cell(row=row, column=2, value=value).alignment = _WRAP
+    _widths(ws, {1: 34, 2: 100, 3: 24})
+
+
+def _plain(value):
+    """A value openpyxl can store: dates without time zone, other types as text."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if value is None or isinstance(value, int | float | dt.date | str):
+        return value
+    return str(value)
+
+
+def write_workbook(con: duckdb.DuckDBPyConnection, path: Path, gebiet: Gebiet, *,
+                   version: str, zeitpunkt: dt.datetime) -> dict[str, int]:
+    """Write the workbook of `gebiet` to `path`; returns the table rows per sheet."""
+    values = _values(con, gebiet)
+    by_bereich: dict[str, list[dict]] = defaultdict(list)
+    for r in values:
+        by_bereich[r["bereich"]].append(r)
+    bereiche = _bereiche(con)
+    stand = (f"Veröffentlicht am {zeitpunkt.astimezone():%d.%m.%Y}; Einzelheiten im Blatt "
+             "„Hinweise“.")
+    wb = Workbook()
+    hinweise = wb.active
+    hinweise.title = "Hinweise"
+    taken = {"hinweise", "räume"}
+    sheets: dict[str, int] = {}
+    inhalt = []
+    for bereich in bereiche:
+        rows = by_bereich.get(bereich)
+        if not rows:
+            continue
+        ws = wb.create_sheet(_sheet_title(bereich, taken))
+        sheets[ws.title] = _bereich_sheet(ws, rows, stand)
+        codes = sorted({r["code"] for r in rows})
+        years = sorted({r["berichtsjahr"] for r in rows})
+        inhalt.append((ws.title, f"{len(codes)} Indikatoren ({', '.join(codes)}), "
+                                 f"Berichtsjahre {years[0]}–{years[-1]}"
+                       if len(years) > 1 else f"{len(codes)} Indikatoren, Berichtsjahr "
+                                              f"{years[0]}"))
+    raeume = wb.create_sheet("Räume")
+    _raeume_sheet(raeume, con, gebiet)
+    inhalt.append(("Räume", "die Räume mit Gliederung, Gemeinde, Gültigkeit der Gliederung "
+                            "und Fläche"))
+    _hinweise_sheet(hinweise, con, gebiet, version=version, zeitpunkt=zeitpunkt, inhalt=inhalt,
+                    ohne_werte=[b for b in bereiche if b not in by_bereich])
+    wb.save(path)
+    return sheets
