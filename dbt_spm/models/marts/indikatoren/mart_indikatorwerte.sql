@@ -50,19 +50,45 @@ werte as (
 
 ),
 
--- the Berichtsjahre of each indicator: every Gebiet gets a row for each of them
-indikator_jahre as (
+-- the reference period a `keine_daten` row names: the one most Gebiete with values have in
+-- that Berichtsjahr (only the pooled G indicators can differ between Gebiete; ties: the
+-- greater text, so the choice is stable)
+perioden as (
 
     select
         code,
         berichtsjahr,
-        max(stichtag) as stichtag,
-        max(bezugszeitraum) as bezugszeitraum
+        bezugszeitraum,
+        row_number() over (
+            partition by code, berichtsjahr
+            order by count(*) desc, bezugszeitraum desc
+        ) as rang
 
     from werte
     group by
         code,
-        berichtsjahr
+        berichtsjahr,
+        bezugszeitraum
+
+),
+
+-- the Berichtsjahre of each indicator: every Gebiet gets a row for each of them
+indikator_jahre as (
+
+    select
+        werte.code,
+        werte.berichtsjahr,
+        max(werte.stichtag) as stichtag,
+        any_value(perioden.bezugszeitraum) as bezugszeitraum
+
+    from werte
+    inner join perioden
+        on perioden.code = werte.code
+        and perioden.berichtsjahr = werte.berichtsjahr
+        and perioden.rang = 1
+    group by
+        werte.code,
+        werte.berichtsjahr
 
 ),
 
