@@ -1,11 +1,41 @@
-"""Publishing and the quality report: both run only after every dbt model and test succeeded."""
+"""Publishing and the quality report: both run only after every dbt model and test succeeded.
+
+Publishing passes the results of every check behind the warehouse (asset checks, dbt
+tests, the `mart_pruefbeitrag__*` models; see `qualitaet.py`) to `publish_all`, which
+refuses to publish while one of severity error failed and writes them into the published
+table `qualitaet`.
+"""
+
+import datetime as dt
 
 import dagster as dg
 
+from dagster_project import qualitaet
 from dagster_project.assets_dbt import spm_dbt_assets
+from dagster_project.dbt_project import dbt_project
+from dagster_project.publishing import PublishError
 from dagster_project.publishing_files import publish_all
 from dagster_project.quality_report import build_quality_report
 from dagster_project.resources import SpmHomeResource
+
+
+def run_checks(context: dg.AssetExecutionContext, home) -> tuple[qualitaet.Lauf,
+                                                                  list[qualitaet.Pruefergebnis]]:
+    """The publishing run and the results of every check the publication rests on."""
+    record = context.instance.get_run_record_by_id(context.run_id)
+    started = (record.start_time if record and record.start_time
+               else dt.datetime.now().timestamp())
+    lauf = qualitaet.Lauf(context.run_id,
+                          dt.datetime.fromtimestamp(started).replace(microsecond=0))
+    # the whole graph, not the run's: a run that only publishes has no checks selected,
+    # but the latest results of every check upstream still decide
+    from dagster_project.definitions import defs
+
+    rows = qualitaet.asset_check_results(context.instance, defs.resolve_asset_graph(),
+                                         context.asset_key, lauf_id=context.run_id)
+    rows += qualitaet.contributed_results(
+        home.warehouse, qualitaet.contribution_relations(dbt_project.manifest_path))
+    return lauf, rows
 
 
 @dg.asset(
@@ -19,10 +49,19 @@ from dagster_project.resources import SpmHomeResource
 )
 def published_spm_duckdb(context: dg.AssetExecutionContext, spm: SpmHomeResource):
     home = spm.home()
-    result = publish_all(home, log=context.log.info)
+    lauf, pruefungen = run_checks(context, home)
+    warnings = [r for r in pruefungen if r.ergebnis != qualitaet.BESTANDEN and not r.blockiert]
+    for row in warnings:
+        context.log.warning(f"Hinweis: {row.beschreibung()}")
+    try:
+        result = publish_all(home, log=context.log.info, pruefungen=pruefungen, lauf=lauf)
+    except PublishError as exc:
+        raise dg.Failure(description=str(exc)) from exc
     return dg.MaterializeResult(metadata={
         "pfad": dg.MetadataValue.path(str(home.published_db)),
         "fassung": result.version,
+        "pruefungen": len({(r.pruefung, r.gegenstand) for r in pruefungen}),
+        "pruefungen_mit_hinweis": len({(r.pruefung, r.gegenstand) for r in warnings}),
         "ordner": dg.MetadataValue.path(str(result.ordner)),
         **{f"dateien_{k}": n for k, n in result.dateien.items()},
         **{f"zeilen_{t}": r for t, r in result.tabellen.items()},

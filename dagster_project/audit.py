@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 GESPERRT = "gesperrt"
 GESPERRT_SEKUNDAER = "gesperrt_sekundaer"
 GESPERRT_STATUS = (GESPERRT, GESPERRT_SEKUNDAER)
+# an auxiliary unknown that is never published and needs no protection itself, e.g. the
+# slack of an inequality the attacker knows (laufend <= faelle: faelle - laufend - s = 0)
+VERBORGEN = "verborgen"
 WERT_ARTEN = ("anzahl", "anteil", "geld")
 
 _EPS = 1e-6   # slack when rounding LP bounds of whole numbers
@@ -239,7 +242,8 @@ def judge(system: Tabellensystem, supp: np.ndarray, values: np.ndarray, lower: n
         exact = ~(upper - lower > tol)
     checked = supp & (system.ub - system.lb > tol)
     if status is not None:
-        checked &= ~((np.asarray(status).astype(str) == GESPERRT_SEKUNDAER) & (values == 0))
+        status = np.asarray(status).astype(str)
+        checked &= ~((status == GESPERRT_SEKUNDAER) & (values == 0)) & (status != VERBORGEN)
     protected = (missing_lo <= tol) & (missing_up <= tol) & ~exact
     return Urteil(checked, protected | ~checked, lower, upper, missing_lo, missing_up)
 
@@ -590,7 +594,7 @@ def audit(published_cells: pd.DataFrame, relations: pd.DataFrame, config: Geheim
     cells = published_cells.reset_index(drop=True)
     system = build_system(cells, relations)
     status = cells["status"].astype(str).to_numpy()
-    supp = np.isin(status, GESPERRT_STATUS)
+    supp = np.isin(status, (*GESPERRT_STATUS, VERBORGEN))
     values = numeric(cells, "zaehler")
     if true_values is not None:
         truth = pd.to_numeric(true_values, errors="coerce")

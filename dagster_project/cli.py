@@ -45,11 +45,11 @@ def run_pipeline(home: Home) -> bool:
                                     run_config={"loggers": {"spm_console": {}}},
                                     tags={"spm/ausloeser": "spm run"})
     if not result.success:
-        failed = [e for e in result.all_events if e.is_step_failure]
-        for event in failed:
-            error = event.step_failure_data.error
-            text = error.message.strip() if error else "unbekannter Fehler"
-            _say(f"FEHLER im Schritt {event.step_key}: {text}")
+        from dagster_project.status import run_problems
+
+        _, reasons = run_problems(instance, result.run_id)
+        for reason in reasons:
+            _say(f"FEHLER: {reason}")
         _say("Der Lauf ist fehlgeschlagen; die zuletzt veröffentlichte Fassung bleibt unverändert.")
         _rebuild_quality_report(home)
     return result.success

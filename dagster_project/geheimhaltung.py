@@ -6,7 +6,9 @@ their municipality, municipalities to the county, parts of a breakdown to their 
 identities between tables). Pure pandas/numpy plus scipy for the audit.
 
 `protect(cells, relations, config)` returns every cell with `status` (`ok`, `gesperrt`,
-`gesperrt_sekundaer`) and `grund`, plus a log with one row per suppressed cell:
+`gesperrt_sekundaer`, and `verborgen` for auxiliary cells marked so: unknowns that are never
+published and need no protection, such as the slack of an inequality) and `grund`, plus a
+log with one row per suppressed cell:
 
 1. Primary suppression, only for `sensibel` cells:
    - 'anzahl' and 'anteil': `zaehler` in 1..min_count-1 (`zaehler<3`); zero is published;
@@ -50,6 +52,7 @@ from dagster_project.audit import (
     GESPERRT,
     GESPERRT_SEKUNDAER,
     GESPERRT_STATUS,
+    VERBORGEN,
     AuditResult,
     GeheimhaltungError,
     Intervalle,
@@ -159,6 +162,7 @@ class _Order:
 
     fixed: np.ndarray
     eligible: np.ndarray
+    verborgen: np.ndarray
     zero: np.ndarray
     size: np.ndarray
     rank: np.ndarray
@@ -172,6 +176,20 @@ def _first(pairs: pd.DataFrame, group: list[str], order: _Order) -> pd.DataFrame
     pairs = pairs.sort_values([*group, "short", "zero", "total", "size", "rank", "rel"],
                               kind="stable")
     return pairs.drop_duplicates(group)
+
+
+def _first_or_more(pairs: pd.DataFrame, group: list[str], order: _Order,
+                   extra: int = 2, always: bool = False) -> pd.DataFrame:
+    """Like `_first`; where even the first candidate is `short` (no single cell covers what
+    is missing), the next `extra` candidates of the group too, so that nested limits (a
+    cell held by an inequality, a zero next to zeros) need fewer rounds."""
+    z = pairs["z"].to_numpy(np.int64)
+    pairs = pairs.assign(zero=order.zero[z], size=order.size[z], rank=order.rank[z])
+    pairs = pairs.sort_values([*group, "short", "zero", "total", "size", "rank", "rel"],
+                              kind="stable").drop_duplicates([*group, "z"])
+    position = pairs.groupby(group, sort=False).cumcount()
+    first_short = pairs.groupby(group, sort=False)["short"].transform("first")
+    return pairs[(position == 0) | ((first_short | always) & (position <= extra))]
 
 
 def _suppress(new: np.ndarray, rel: np.ndarray, prefix: str, system: Tabellensystem,
@@ -189,11 +207,13 @@ def _secondary(system: Tabellensystem, supp: np.ndarray, order: _Order, reason: 
     """Suppress until no relation has exactly one suppressed cell; returns cells added."""
     s = system
     size = np.bincount(s.m_rel, minlength=s.nrel)
+    # relations with a hidden cell (inequalities written with a slack) are left to the audit
+    with_hidden = np.bincount(s.m_rel, weights=order.verborgen[s.m_cell], minlength=s.nrel) > 0
     added = 0
     while True:
         m_supp = supp[s.m_cell]
         count = np.bincount(s.m_rel, weights=m_supp & ~order.fixed[s.m_cell], minlength=s.nrel)
-        active = (count == 1) & (size >= 2)
+        active = (count == 1) & (size >= 2) & ~with_hidden
         if not active.any():
             return added
         rows = np.flatnonzero(active[s.m_rel] & ~m_supp & order.eligible[s.m_cell])
@@ -214,7 +234,7 @@ def _secondary(system: Tabellensystem, supp: np.ndarray, order: _Order, reason: 
 
 def _complete(system: Tabellensystem, intervals: Intervalle, verdict: Urteil,
               values: np.ndarray, supp: np.ndarray, order: _Order, reason: np.ndarray,
-              status: np.ndarray) -> int:
+              status: np.ndarray, stalled: bool = False) -> int:
     """For every failing side of a suppressed cell, suppress one more published cell.
 
     The relations that limit the side and their duals y (from the LP; ±1/koeff for a
@@ -250,7 +270,8 @@ def _complete(system: Tabellensystem, intervals: Intervalle, verdict: Urteil,
     delta = per["missing"].to_numpy(float) / per["g"].to_numpy(float)
     room = np.where(delta > 0, s.ub[z] - values[z], values[z] - s.lb[z])
     per = per.assign(short=room < np.abs(delta) - tol[z], total=per["koeff"] > 0)
-    chosen = [_first(per, ["f", "side"], order)]
+    chosen = [_first_or_more(per, ["f", "side"], order, extra=8 if stalled else 2,
+                             always=stalled)]
     # failing cells without a candidate: any published cell of the component's relations
     rest = np.setdiff1d(failing, per["f"].to_numpy(np.int64))
     if len(rest):
@@ -275,8 +296,10 @@ def protect(cells: pd.DataFrame, relations: pd.DataFrame,
     `cells`: `cell_id` (unique), `tabelle`, `wert_art` ('anzahl', 'anteil', 'geld'),
     `sensibel`, `zaehler` (true value), `nenner` ('anteil'; money rates may carry one too),
     `n_beitraege`, `max_beitrag` (sensitive 'geld'); optional `fest` (never suppress, e.g. a
-    value published unprotected elsewhere) and `untergrenze` / `obergrenze` (a-priori
-    bounds, see audit.build_system). `relations`: `relation_id`, `cell_id`, `koeffizient`,
+    value published unprotected elsewhere), `verborgen` (an auxiliary unknown, never
+    published, never checked; relations holding one are left to the audit, not to the
+    one-suppressed-cell rule) and `untergrenze` / `obergrenze` (a-priori bounds, see
+    audit.build_system). `relations`: `relation_id`, `cell_id`, `koeffizient`,
     one row per cell of an equation `sum(koeffizient * zaehler) = 0` that holds on the true
     values (see `hierarchy_relations`, `summen_relations`).
 
@@ -291,8 +314,11 @@ def protect(cells: pd.DataFrame, relations: pd.DataFrame,
     system = with_relation_bounds(system)
 
     reason = primary_reasons(cells, config)
-    supp = reason != ""
-    status = np.where(supp, GESPERRT, OK).astype(object)
+    verborgen = (cells["verborgen"].fillna(False).astype(bool).to_numpy()
+                 if "verborgen" in cells.columns else np.zeros(len(cells), dtype=bool))
+    reason[verborgen] = ""
+    supp = (reason != "") | verborgen
+    status = np.where(verborgen, VERBORGEN, np.where(supp, GESPERRT, OK)).astype(object)
     fest = (cells["fest"].fillna(False).astype(bool).to_numpy() if "fest" in cells.columns
             else np.zeros(len(cells), dtype=bool))
     if (fest & supp).any():
@@ -301,10 +327,11 @@ def protect(cells: pd.DataFrame, relations: pd.DataFrame,
     rank = np.empty(len(cells), dtype=np.int64)
     rank[np.argsort(system.cell_ids, kind="stable")] = np.arange(len(cells))
     fixed = system.ub - system.lb <= tolerance(values)
-    order = _Order(fixed=fixed, eligible=~fest & ~fixed, zero=values == 0, size=np.abs(values),
+    order = _Order(fixed=fixed, eligible=~fest & ~fixed & ~verborgen, verborgen=verborgen,
+                   zero=values == 0, size=np.abs(values),
                    rank=rank)
     need_lo, need_up = schutzbedarf(system, values, config)
-    primary_count = int(supp.sum())
+    primary_count = int((supp & ~verborgen).sum())
 
     cache: dict = {}                             # per component, across rounds
     lp_count = 0
@@ -320,7 +347,11 @@ def protect(cells: pd.DataFrame, relations: pd.DataFrame,
         history.append((int(supp.sum()), int(failing.sum())))
         if not failing.any():
             break
-        if _complete(system, intervals, verdict, values, supp, order, reason, status) == 0:
+        # a tail of cells that one more cell per round does not protect (held by nested
+        # limits): after three rounds without progress, take more candidates at once
+        stalled = len(history) > 3 and history[-1][1] >= history[-4][1]
+        if _complete(system, intervals, verdict, values, supp, order, reason, status,
+                     stalled) == 0:
             raise GeheimhaltungError(
                 f"{int(failing.sum())} gesperrte Zellen lassen sich nicht schützen (keine"
                 f" weitere sperrbare Zelle in ihren Relationen), z. B."
@@ -331,13 +362,14 @@ def protect(cells: pd.DataFrame, relations: pd.DataFrame,
                                  f" {system.cell_ids[failing][:5].tolist()}")
     if stats is not None:
         stats.update(zellen=len(cells), relationen=system.nrel, primaer=primary_count,
-                     sekundaer=int(supp.sum()) - primary_count, runden=len(history),
+                     sekundaer=int((supp & ~verborgen).sum()) - primary_count,
+                     runden=len(history),
                      lp_anzahl=lp_count, verlauf=history)
 
     result = cells.copy()
     result["status"] = status.astype(str)
-    result["grund"] = np.where(supp, reason, None)
-    idx = np.flatnonzero(supp)
+    result["grund"] = np.where(supp & ~verborgen, reason, None)
+    idx = np.flatnonzero(supp & ~verborgen)
     log = pd.DataFrame({
         "cell_id": system.cell_ids[idx],
         "tabelle": cells["tabelle"].to_numpy()[idx],
@@ -408,8 +440,9 @@ def hierarchy_relations(frame: pd.DataFrame, gruppe: Sequence[str] = ("code", "b
     if kreise.duplicated("_key").any():
         raise GeheimhaltungError("hierarchy_relations: more than one kreis cell in a group")
 
-    crossing = (areas.assign(_no=areas["_ags"].isna())
-                .groupby(["_key", "_gl"])["_no"].transform("any"))
+    # a Gliederung crosses municipal borders as a whole (also in a group where its crossing
+    # area has no cell, e.g. no data that year)
+    crossing = areas.assign(_no=areas["_ags"].isna()).groupby("_gl")["_no"].transform("any")
     parts = []
     # municipal Gliederungen: areas of one ags = municipality
     local = areas[~crossing].copy()

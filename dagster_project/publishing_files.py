@@ -20,9 +20,14 @@ renamed when complete; only then does it become current:
    temporary name, `os.replace`); `published/parquet`, `published/excel` and
    `published/csv` are fixed symlinks to `aktuell/parquet` etc., so one atomic step moves
    all three to the new version.
-A failure before step 1 removes the half-written version and leaves the published files
-(`spm.duckdb` byte for byte, the symlinks, the versions) as they were. After the swap the
-oldest versions beyond `versionen_behalten` (settings) are deleted; the current one never.
+Before anything is written, the quality gate: the results of the run's checks
+(`qualitaet.Pruefergebnis`, passed in by the publishing asset) must not hold a failed check
+of severity `error`. The new `spm.duckdb` gets the table `qualitaet` (those results plus the
+leak check) and then the leak check (`publishing_leaks.check_leaks`), before Parquet, Excel
+and CSV are written from it. A failure before step 1 removes the half-written version and
+leaves the published files (`spm.duckdb` byte for byte, the symlinks, the versions) as they
+were. After the swap the oldest versions beyond `versionen_behalten` (settings) are
+deleted; the current one never.
 
 "As published on date X": the newest version whose time is at or before the end of day X
 (`version_am(home, X)`).
@@ -36,7 +41,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +49,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from dagster_project import qualitaet
 from dagster_project.publishing import PublishError, build_published_db
 from dagster_project.publishing_excel import (
     ERKLAERUNG_GESPERRT,
@@ -60,6 +66,7 @@ from dagster_project.publishing_gebiete import (
     stichtage,
     tables,
 )
+from dagster_project.publishing_leaks import check_leaks
 from ingestion.home import Home
 from ingestion.settings import load_settings
 
@@ -374,11 +381,49 @@ def write_outputs(db: Path, folder: Path, *, version: str, zeitpunkt: dt.datetim
 # one publication
 
 
-def publish_all(home: Home, log: Log | None = None) -> Veroeffentlichung:
+def check_gate(pruefungen: Sequence[qualitaet.Pruefergebnis]) -> None:
+    """The quality gate: PublishError when a check of severity error did not pass."""
+    failed = qualitaet.blocking(pruefungen)
+    if failed:
+        raise PublishError(qualitaet.gate_message(failed))
+
+
+def add_quality_table(db: Path, lauf: qualitaet.Lauf,
+                      pruefungen: Sequence[qualitaet.Pruefergebnis], min_count: int,
+                      log: Log) -> int:
+    """Write `qualitaet` into the new file `db`, run the leak check on the whole file and
+    add its figures; returns the rows of `qualitaet`. Raises PublishError on a leak."""
+    con = duckdb.connect(str(db))
+    try:
+        qualitaet.write_table(con, lauf, pruefungen)
+        bericht = check_leaks(con, min_count)
+        now = dt.datetime.now().replace(microsecond=0)
+        leck = [qualitaet.Pruefergebnis(
+            "leckpruefung", qualitaet.ART_LECK, "published/spm_duckdb", qualitaet.ERROR,
+            qualitaet.BESTANDEN, kennzahl=name, wert=float(value), zeitpunkt=now,
+            hinweis="Keine Spalte mit Einzeldaten, keine sensible Fallzahl unter "
+                    f"{min_count}, nichts Gesperrtes sichtbar.")
+            for name, value in bericht.kennzahlen().items()]
+        rows = qualitaet.write_table(con, lauf, [*pruefungen, *leck])
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    log(f"Leckprüfung bestanden: {bericht.tabellen} Tabellen, {bericht.zeilen} Zeilen, "
+        f"{bericht.sensible_werte} sensible Werte, {bericht.gesperrte_zeilen} gesperrte Zeilen")
+    return rows
+
+
+def publish_all(home: Home, log: Log | None = None, *,
+                pruefungen: Sequence[qualitaet.Pruefergebnis] = (),
+                lauf: qualitaet.Lauf | None = None) -> Veroeffentlichung:
     """Build a new version from the warehouse's `published` schema and make it current
-    (see the module's docstring). Raises PublishError; then nothing published changed."""
+    (see the module's docstring). `pruefungen`: the results of the run's checks (quality
+    gate and table `qualitaet`); `lauf`: the publishing run (default: `fassung-<version>`).
+    Raises PublishError; then nothing published changed."""
     log = log or (lambda message: None)
+    check_gate(pruefungen)
     settings = load_settings(home.config)
+    min_count = int(settings.geheimhaltung.min_count)
     keep = int(settings.versionen_behalten)
     if keep < 1:
         raise PublishError(f"versionen_behalten muss mindestens 1 sein (ist {keep}).")
@@ -396,6 +441,12 @@ def publish_all(home: Home, log: Log | None = None) -> Veroeffentlichung:
         try:
             building.mkdir()
             counts = build_published_db(home.warehouse, building / "spm.duckdb")
+            step = "Leckprüfung"
+            lauf = lauf or qualitaet.Lauf(f"fassung-{name}", zeitpunkt.astimezone()
+                                          .replace(tzinfo=None))
+            counts[qualitaet.TABELLE] = add_quality_table(
+                building / "spm.duckdb", lauf, pruefungen, min_count, log)
+            counts = dict(sorted(counts.items()))
             for table, rows in counts.items():
                 log(f"Veröffentlicht: {table} ({rows} Zeilen)")
             step = "Dateien (Parquet, CSV, Excel)"
@@ -406,6 +457,7 @@ def publish_all(home: Home, log: Log | None = None) -> Veroeffentlichung:
                 "version": name,
                 "veroeffentlicht_utc": zeitpunkt.isoformat(),
                 "veroeffentlicht": zeitpunkt.astimezone().isoformat(),
+                "lauf_id": lauf.lauf_id,
                 "tabellen": counts,
                 "dateien": files,
                 "gebiete": [{"ags": g.ags, "name": g.name} for g in kreise_und_gemeinden],

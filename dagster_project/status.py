@@ -1,10 +1,16 @@
 """`spm status`: what the office needs to see each morning."""
 
+import datetime as dt
+import json
+import re
 from collections.abc import Callable
 
 import duckdb
 
 from ingestion.home import SOURCES, Home
+
+PUBLISH_ASSET = ("published", "spm_duckdb")
+MAX_GRUENDE = 10
 
 
 def _fmt_date(value) -> str:
@@ -116,16 +122,131 @@ def _deliveries(con, say) -> None:
             say(f"        Grund: {message}")
 
 
+def published_version(home: Home) -> str | None:
+    """`Fassung <version> vom TT.MM.JJJJ HH:MM` of the current published version, or None."""
+    if not home.published_db.exists():
+        return None
+    from dagster_project.publishing_files import VERSION_FILE, aktuelle_version
+
+    folder = aktuelle_version(home)
+    if folder is not None and (folder / VERSION_FILE).is_file():
+        meta = json.loads((folder / VERSION_FILE).read_text(encoding="utf-8"))
+        when = dt.datetime.fromisoformat(meta["veroeffentlicht_utc"]).astimezone()
+        run = f", Lauf {meta['lauf_id'][:8]}" if meta.get("lauf_id") else ""
+        return f"Fassung {meta['version']} vom {when:%d.%m.%Y %H:%M}{run}"
+    stamp = dt.datetime.fromtimestamp(home.published_db.stat().st_mtime)
+    return f"Stand {stamp:%d.%m.%Y %H:%M}"
+
+
 def _published(home: Home, say) -> None:
     say("")
     say("Veröffentlichte Fassung")
-    if not home.published_db.exists():
+    version = published_version(home)
+    if version is None:
         say("  noch keine")
         return
-    import datetime
+    say(f"  {home.published_db} ({version})")
 
-    stamp = datetime.datetime.fromtimestamp(home.published_db.stat().st_mtime)
-    say(f"  {home.published_db} (Stand {stamp:%d.%m.%Y %H:%M})")
+
+def _when(timestamp: float | None) -> str:
+    return "" if timestamp is None else f"{dt.datetime.fromtimestamp(timestamp):%d.%m.%Y %H:%M}"
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[0] if lines else "unbekannter Fehler"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_DBT_NODE = re.compile(r"\d+ of \d+ (ERROR creating [\w ]*?model \S+|FAIL \d+ \S+)")
+
+
+def _reason(text: str) -> str:
+    """One line: for a failed dbt build the failed nodes and the last error line (dagster-dbt
+    puts the errors parsed from the dbt log into its message), else the first line."""
+    text = _ANSI.sub("", text or "")
+    if "dbt CLI process" not in text:
+        return _first_line(text)
+    nodes = [m.group(1) for m in _DBT_NODE.finditer(text)]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    parts = [*nodes[:5], *([f"… und {len(nodes) - 5} weitere"] if len(nodes) > 5 else [])]
+    if last and not _DBT_NODE.search(last):
+        parts.append(last)
+    return "dbt build: " + ("; ".join(parts) if parts else _first_line(text))
+
+
+def _error_text(error) -> str:
+    """The innermost cause of a step error (Dagster wraps the op's own exception)."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return "" if error is None else error.message
+
+
+def run_problems(instance, run_id: str) -> tuple[bool, list[str]]:
+    """Whether the run published, and why not (German lines): the failed checks of
+    severity error, the failed steps (their first line), else the missing step."""
+    import dagster as dg
+
+    events = instance.all_logs(run_id, of_type={
+        dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.STEP_FAILURE,
+        dg.DagsterEventType.ASSET_CHECK_EVALUATION})
+    published, checks, steps = False, [], []
+    for entry in events:
+        event = entry.dagster_event
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            published |= event.asset_key == dg.AssetKey(list(PUBLISH_ASSET))
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            check = event.asset_check_evaluation_data
+            if not check.passed and check.severity == dg.AssetCheckSeverity.ERROR:
+                failed = getattr(check.metadata.get("dagster_dbt/failed_row_count"), "value",
+                                 None)
+                fehler = getattr(check.metadata.get("fehler"), "value", None)
+                detail = (f": {failed} fehlerhafte Zeile(n)" if failed is not None
+                          else f": {fehler}" if fehler else "")
+                checks.append(f"Prüfung {check.check_name} "
+                              f"({check.asset_key.to_user_string()}) nicht bestanden{detail}")
+        else:
+            data = event.step_failure_data
+            text = (data.user_failure_data.description if data.user_failure_data
+                    and data.user_failure_data.description else _error_text(data.error))
+            steps.append(f"Schritt {event.step_key} fehlgeschlagen: {_reason(text)}")
+    reasons = checks[:MAX_GRUENDE]
+    if len(checks) > MAX_GRUENDE:
+        reasons.append(f"… und {len(checks) - MAX_GRUENDE} weitere nicht bestandene Prüfungen")
+    reasons += steps
+    if not published and not reasons:
+        reasons.append("Die Veröffentlichung (published/spm_duckdb) war nicht Teil des Laufs "
+                       "oder wurde ausgelassen.")
+    return published, reasons
+
+
+def _last_run(home: Home, instance, record, say) -> None:
+    """The verdict on the newest run: published, running, or kept the old version and why."""
+    import dagster as dg
+
+    run = record.dagster_run
+    when = _when(record.start_time)
+    if run.status in (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
+                      dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED):
+        say(f"  Ein Lauf läuft gerade (gestartet {when}, {run.run_id[:8]}).")
+        return
+    published, reasons = run_problems(instance, run.run_id)
+    if published and run.status == dg.DagsterRunStatus.SUCCESS:
+        say(f"  Der letzte Lauf vom {when} ({run.run_id[:8]}) hat veröffentlicht.")
+        return
+    outcome = {dg.DagsterRunStatus.FAILURE: "ist fehlgeschlagen",
+               dg.DagsterRunStatus.CANCELED: "wurde abgebrochen"}.get(
+        run.status, "hat nicht veröffentlicht")
+    kept = published_version(home)
+    say(f"  ACHTUNG: Der letzte Lauf vom {when} ({run.run_id[:8]}) {outcome}; "
+        + ("die zuletzt veröffentlichte Fassung wurde beibehalten "
+           f"({kept})." if kept and not published else
+           "es gibt noch keine veröffentlichte Fassung." if not kept else
+           "die Veröffentlichung ist erfolgt, danach schlug ein Schritt fehl."))
+    say("  Grund:")
+    for reason in reasons:
+        say(f"    - {reason}")
 
 
 def _runs(home: Home, say) -> None:
@@ -134,7 +255,6 @@ def _runs(home: Home, say) -> None:
     if not (home.dagster_home / "dagster.yaml").exists():
         say("  keine")
         return
-    import datetime
     import os
 
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
@@ -144,8 +264,9 @@ def _runs(home: Home, say) -> None:
     runs = instance.get_run_records(limit=5)
     if not runs:
         say("  keine")
+        return
+    _last_run(home, instance, runs[0], say)
     for record in runs:
         run = record.dagster_run
-        started = record.start_time
-        when = "" if started is None else datetime.datetime.fromtimestamp(started).strftime("%d.%m.%Y %H:%M")
-        say(f"  {when:<16} {run.job_name:<12} {run.status.value:<10} {run.run_id[:8]}")
+        say(f"  {_when(record.start_time):<16} {run.job_name:<12} {run.status.value:<10} "
+            f"{run.run_id[:8]}")

@@ -6,6 +6,12 @@ from pathlib import Path
 
 import yaml
 
+from dagster_project.geheimhaltung import GeheimhaltungConfig
+from dagster_project.geheimhaltung_tabellen import (
+    GeheimhaltungConfigError,
+    config_from_mapping,
+    config_to_vars,
+)
 from dagster_project.sozialindex import SozialindexConfig, SozialindexConfigError
 
 # the indicator catalogue (dbt seed); the Sozialindex may only use computed indicators
@@ -62,6 +68,19 @@ sozialindex:
   dynamik_schwellen: [-1.0, 1.0]
   # Dynamik: Veränderung jedes Indikators in Prozentpunkten über so viele Berichtsjahre.
   dynamik_jahre: 2
+
+# Geheimhaltung (siehe docs/datenschutz.md): Regeln für die Veröffentlichung sensibler Werte.
+geheimhaltung:
+  # Fallzahlen von 1 bis unter min_count werden gesperrt (0 wird veröffentlicht).
+  min_count: 3
+  # Quoten mit einem Nenner unter min_nenner werden gesperrt.
+  min_nenner: 10
+  # Geldsummen, bei denen der größte Einzelfall mehr als diesen Anteil ausmacht, werden
+  # gesperrt (Dominanzregel).
+  dominanz_anteil: 0.85
+  # Schutzbereich: kein gesperrter Wert darf aus den veröffentlichten Tabellen genauer als
+  # auf plus/minus so viele Fälle eingegrenzt werden können.
+  schutzbereich: 2
 """
 
 
@@ -75,6 +94,7 @@ class Settings:
     postgres_schema: str = "spm_public"
     seu_pool_jahre: int = 3
     sozialindex: SozialindexConfig = field(default_factory=SozialindexConfig)
+    geheimhaltung: GeheimhaltungConfig = field(default_factory=GeheimhaltungConfig)
 
 
 def load_settings(config_dir: Path) -> Settings:
@@ -92,7 +112,9 @@ def load_settings(config_dir: Path) -> Settings:
         if "sozialindex" in data:
             data["sozialindex"] = SozialindexConfig.from_mapping(data["sozialindex"],
                                                                  katalog=indicator_catalogue())
-    except SozialindexConfigError as exc:
+        if "geheimhaltung" in data:
+            data["geheimhaltung"] = config_from_mapping(data["geheimhaltung"])
+    except (SozialindexConfigError, GeheimhaltungConfigError) as exc:
         raise ValueError(f"{path}: {exc}") from exc
     return Settings(**data)
 
@@ -115,7 +137,8 @@ def indicator_catalogue() -> dict[str, tuple[str, bool]] | None:
 def dbt_vars(settings: Settings) -> dict:
     """The settings dbt reads as `--vars` (defaults in dbt_spm/dbt_project.yml `vars:`)."""
     return {"seu_pool_jahre": settings.seu_pool_jahre,
-            "sozialindex": settings.sozialindex.to_vars()}
+            "sozialindex": settings.sozialindex.to_vars(),
+            "geheimhaltung": config_to_vars(settings.geheimhaltung)}
 
 
 def write_default_settings(config_dir: Path) -> None:

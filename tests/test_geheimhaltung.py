@@ -557,3 +557,40 @@ def test_a_zero_suppressed_only_for_others_is_not_checked_but_its_partner_is():
     assert not check.ok
     protected, _ = protect(cells, relations, CONFIG)
     assert audit(protected, relations, CONFIG).ok
+
+
+def test_an_inequality_written_with_a_hidden_slack_limits_the_attacker():
+    # cases in the year F >= laufend L: F - L - s = 0 with a hidden slack s >= 0. Areas
+    # A, B with F = 5 + 3 = 8 (published total), F_A and F_B suppressed, L_A published.
+    # Without the inequality F_A in [0, 8]; with it [L_A, 8]. F_A = 5 needs [3, 7].
+    def case(laufend: float):
+        cells = pd.DataFrame({
+            "cell_id": ["FA", "FB", "FG", "LA", "sA"], "tabelle": "hze",
+            "wert_art": "anzahl", "sensibel": [True, True, True, True, False],
+            "zaehler": [5.0, 3.0, 8.0, laufend, 5.0 - laufend],
+            "verborgen": [False, False, False, False, True]})
+        relations = pd.DataFrame({
+            "relation_id": ["g", "g", "g", "u", "u", "u"],
+            "cell_id": ["FG", "FA", "FB", "FA", "LA", "sA"],
+            "koeffizient": [1.0, -1.0, -1.0, 1.0, -1.0, -1.0]})
+        published = cells.assign(status=["gesperrt", "gesperrt_sekundaer", "ok", "ok",
+                                         "verborgen"])
+        return cells, relations, audit(published, relations, CONFIG)
+
+    _, _, check = case(2.0)
+    bounds = check.intervalle.set_index("cell_id")
+    assert set(bounds.index) == {"FA", "FB"}          # the slack is never checked
+    assert (bounds.loc["FA", "unten"], bounds.loc["FA", "oben"]) == (2, 8)
+    assert check.ok
+    cells, relations, check = case(4.0)
+    bounds = check.intervalle.set_index("cell_id")
+    assert (bounds.loc["FA", "unten"], bounds.loc["FA", "oben"]) == (4, 8)
+    assert not check.ok                                # 4 > 5 - 2: the inequality leaks
+    # protect: F_A = 2 is primary, L_A = 2 published would pin F_A >= 2 (needs [0, 4]);
+    # L_A is suppressed as well; the hidden cell stays hidden and out of the log
+    cells = cells.assign(zaehler=[2.0, 6.0, 8.0, 2.0, 0.0])
+    result, log = protect(cells, relations, CONFIG)
+    assert audit(result, relations, CONFIG).ok
+    status = result.set_index("cell_id")["status"]
+    assert status["sA"] == "verborgen" and status["LA"] != "ok"
+    assert "sA" not in set(log["cell_id"])

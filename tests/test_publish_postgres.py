@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import psycopg
 import pytest
 import yaml
@@ -332,3 +333,27 @@ def test_postgres_asset_runs_after_the_duckdb_file(tmp_path, monkeypatch):
     assert node.parent_keys == {dg.AssetKey(["published", "spm_duckdb"])}
     job = defs.resolve_job_def("spm_nightly")
     assert "published__postgres" in {n.name for n in job.nodes}
+
+
+def test_nothing_leaks_through_postgres(demo_run, demo_published, pg):
+    """The leak test of tests/test_leak.py on every table as the reader role sees it."""
+    from test_leak import Befund, geheimnisse, leaks_in_frame
+
+    secrets = geheimnisse(Path(demo_run.delivered))
+    assert secrets.dateien > 0
+    befund = Befund()
+    with reader(pg) as con:
+        names = [t for (t,) in con.execute(
+            "select tablename from pg_tables where schemaname = 'spm_public' order by 1")]
+        assert {"indikatorwerte", "hze_hilfearten", "sozialindex", "datenstand",
+                "qualitaet"} <= set(names)
+        frames = {}
+        for table in names:
+            cursor = con.execute(sql.SQL("select * from {}").format(
+                sql.Identifier("spm_public", table)))
+            frames[table] = pd.DataFrame(cursor.fetchall(),
+                                         columns=[c.name for c in cursor.description])
+    for table, frame in frames.items():
+        befund.add(leaks_in_frame(table, frame, frames["indikatoren"], secrets))
+    assert befund.leaks == []
+    assert befund.sensible_werte > 1000 and befund.gesperrte_zeilen > 100

@@ -358,8 +358,10 @@ def test_a_partial_section_keeps_the_other_defaults(tmp_path):
           min_einwohner: 500
         """))
     assert settings.sozialindex == SozialindexConfig(min_einwohner=500)
-    assert dbt_vars(settings) == {"seu_pool_jahre": 2,
-                                  "sozialindex": SozialindexConfig(min_einwohner=500).to_vars()}
+    assert dbt_vars(settings)["seu_pool_jahre"] == 2
+    assert dbt_vars(settings)["sozialindex"] == SozialindexConfig(min_einwohner=500).to_vars()
+    assert dbt_vars(settings)["geheimhaltung"] == {
+        "min_count": 3, "min_nenner": 10, "dominanz_anteil": 0.85, "schutzbereich": 2}
 
 
 def test_defaults_agree_in_settings_text_engine_and_dbt_project(tmp_path):
