@@ -1,6 +1,7 @@
 """`spm`: the statistics office's command line (German help texts and messages)."""
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -113,8 +114,45 @@ def cmd_demo(args) -> int:
     _progress("Starte den nächtlichen Lauf (Dagster) …")
     ok = run_pipeline(home)
     if ok:
+        _demo_postgres(home, args.postgres)
         _summary(home)
     return 0 if ok else 1
+
+
+DEMO_POSTGRES = "postgresql://postgres@127.0.0.1:5432/spm_demo"
+
+
+def _demo_postgres(home, url: str | None) -> None:
+    """The demo also publishes into a local PostgreSQL when one answers (schema spm_public,
+    reader role spm_leser; the database is created if missing). Without a server the demo
+    stays on the embedded DuckDB file and says so."""
+    import psycopg
+    from psycopg import sql
+
+    from dagster_project.publishing import PublishError
+    from dagster_project.publishing_postgres import describe_target, publish_postgres
+
+    url = url or os.environ.get("SPM_DEMO_POSTGRES") or DEMO_POSTGRES
+    if url.lower() in ("", "aus", "off", "no", "none"):
+        return
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    dbname = info.get("dbname") or "spm_demo"
+    try:
+        admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as con:
+            exists = con.execute("select 1 from pg_database where datname = %s",
+                                 [dbname]).fetchone()
+            if not exists:
+                con.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+        counts = publish_postgres(home.published_db, url)
+    except (psycopg.Error, PublishError) as exc:
+        _progress(f"Hinweis: keine Veröffentlichung nach PostgreSQL ({describe_target(url)}): "
+                  f"{str(exc).strip().splitlines()[0]}. Die Demo nutzt die DuckDB-Datei; "
+                  "PostgreSQL siehe docs/sql-zugang.md.")
+        return
+    _progress(f"Auch nach PostgreSQL veröffentlicht: {describe_target(url)}, Schema "
+              f"spm_public ({len(counts)} Tabellen). Lesen als Planungsstelle: "
+              f"psql -h {info.get('host', '127.0.0.1')} -U spm_leser -d {dbname}")
 
 
 def cmd_run(args) -> int:
@@ -212,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", default="small", choices=["small", "kreis", "nrw"],
                       help="Größe des synthetischen Kreises (Voreinstellung: small)")
     demo.add_argument("--seed", type=int, default=20261122, help="Startwert des Zufallsgenerators")
+    demo.add_argument("--postgres", metavar="URL",
+                      help="zusätzlich nach PostgreSQL veröffentlichen, wenn der Server antwortet "
+                           f"(Voreinstellung: {DEMO_POSTGRES}; 'aus' schaltet es ab)")
     demo.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     demo.set_defaults(func=cmd_demo)
 

@@ -357,3 +357,41 @@ def test_nothing_leaks_through_postgres(demo_run, demo_published, pg):
         befund.add(leaks_in_frame(table, frame, frames["indikatoren"], secrets))
     assert befund.leaks == []
     assert befund.sensible_werte > 1000 and befund.gesperrte_zeilen > 100
+
+
+def test_demo_publishes_to_a_local_postgres_and_psql_reads_as_spm_leser(demo_run, pg):
+    """The acceptance of the issue: after the demo, `psql -U spm_leser` counts the
+    published values and cannot create a table. The demo creates its database itself."""
+    import shutil as sh
+
+    from dagster_project.cli import _demo_postgres
+
+    dbname = f"spm_demo_test_{os.getpid()}"
+    url = url_for(dbname)
+    try:
+        _demo_postgres(demo_run.home, url)
+        psql = sh.which("psql") or "/usr/bin/psql"
+        base = [psql, "-h", "127.0.0.1", "-U", "spm_leser", "-d", dbname, "-tA", "-c"]
+        count = subprocess.run([*base, "select count(*) from spm_public.indikatorwerte"],
+                               capture_output=True, text=True)
+        assert count.returncode == 0, count.stderr
+        duck = duckdb.connect(str(demo_run.home.published_db), read_only=True)
+        expected = duck.execute("select count(*) from indikatorwerte").fetchone()[0]
+        duck.close()
+        assert int(count.stdout.strip()) == expected > 0
+        create = subprocess.run([*base, "create table spm_public.x(i int)"],
+                                capture_output=True, text=True)
+        assert create.returncode != 0 and "permission denied" in create.stderr
+    finally:
+        with admin_connect() as con:
+            con.execute(sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(dbname)))
+
+
+def test_demo_without_postgres_says_so_and_keeps_duckdb(demo_run, capsys):
+    from dagster_project.cli import _demo_postgres
+
+    _demo_postgres(demo_run.home, "postgresql://postgres@127.0.0.1:1/spm_demo")
+    err = capsys.readouterr()
+    assert "keine Veröffentlichung nach PostgreSQL" in err.out + err.err
+    assert demo_run.home.published_db.exists()
