@@ -179,7 +179,7 @@ def _first(pairs: pd.DataFrame, group: list[str], order: _Order) -> pd.DataFrame
 
 
 def _first_or_more(pairs: pd.DataFrame, group: list[str], order: _Order,
-                   extra: int = 2, always: bool = False) -> pd.DataFrame:
+                   extra: int = 2) -> pd.DataFrame:
     """Like `_first`; where even the first candidate is `short` (no single cell covers what
     is missing), the next `extra` candidates of the group too, so that nested limits (a
     cell held by an inequality, a zero next to zeros) need fewer rounds."""
@@ -189,7 +189,7 @@ def _first_or_more(pairs: pd.DataFrame, group: list[str], order: _Order,
                               kind="stable").drop_duplicates([*group, "z"])
     position = pairs.groupby(group, sort=False).cumcount()
     first_short = pairs.groupby(group, sort=False)["short"].transform("first")
-    return pairs[(position == 0) | ((first_short | always) & (position <= extra))]
+    return pairs[(position == 0) | (first_short & (position <= extra))]
 
 
 def _suppress(new: np.ndarray, rel: np.ndarray, prefix: str, system: Tabellensystem,
@@ -232,6 +232,38 @@ def _secondary(system: Tabellensystem, supp: np.ndarray, order: _Order, reason: 
         added += _suppress(cell[pick], rel[pick], "sekundaer:", s, supp, reason, status)
 
 
+def _nearest_candidates(s: Tabellensystem, start: np.ndarray, supp: np.ndarray,
+                        eligible: np.ndarray, max_steps: int = 6) -> pd.DataFrame:
+    """Per start cell, the published eligible cells of the relations nearest to it when
+    walking over relations through suppressed cells (`z`, `rel`)."""
+    by_cell = np.argsort(s.m_cell, kind="stable")
+    cell_start = np.searchsorted(s.m_cell[by_cell], np.arange(s.n + 1))
+    by_rel_start = np.searchsorted(s.m_rel, np.arange(s.nrel + 1))   # m_rel is sorted
+    found = []
+    for f in start.tolist():
+        frontier, seen_cells, seen_rels = {f}, {f}, set()
+        for _ in range(max_steps):
+            rels = {int(s.m_rel[by_cell[k]]) for c in frontier
+                    for k in range(cell_start[c], cell_start[c + 1])} - seen_rels
+            if not rels:
+                break
+            seen_rels |= rels
+            hits, nxt = [], set()
+            for r in rels:
+                for k in range(by_rel_start[r], by_rel_start[r + 1]):
+                    c = int(s.m_cell[k])
+                    if not supp[c] and eligible[c]:
+                        hits.append((c, r))
+                    elif supp[c] and c not in seen_cells:
+                        nxt.add(c)
+            if hits:
+                found += hits
+                break
+            seen_cells |= nxt
+            frontier = nxt
+    return pd.DataFrame(found, columns=["z", "rel"]).drop_duplicates("z")
+
+
 def _complete(system: Tabellensystem, intervals: Intervalle, verdict: Urteil,
               values: np.ndarray, supp: np.ndarray, order: _Order, reason: np.ndarray,
               status: np.ndarray, stalled: bool = False) -> int:
@@ -270,16 +302,25 @@ def _complete(system: Tabellensystem, intervals: Intervalle, verdict: Urteil,
     delta = per["missing"].to_numpy(float) / per["g"].to_numpy(float)
     room = np.where(delta > 0, s.ub[z] - values[z], values[z] - s.lb[z])
     per = per.assign(short=room < np.abs(delta) - tol[z], total=per["koeff"] > 0)
-    chosen = [_first_or_more(per, ["f", "side"], order, extra=8 if stalled else 2,
-                             always=stalled)]
-    # failing cells without a candidate: any published cell of the component's relations
+    chosen = [_first_or_more(per, ["f", "side"], order)]
+    # failing cells without a candidate (the limiting relations hold only suppressed cells,
+    # or the duals are degenerate): the published cells nearest to the cell, walking from
+    # it over relations through suppressed cells, all of them
     rest = np.setdiff1d(failing, per["f"].to_numpy(np.int64))
+    if stalled:
+        # a stubborn tail: the duals point at relations without a helpful candidate
+        rest = failing
     if len(rest):
-        comp = pd.DataFrame({"f": rest, "label": intervals.labels[rest]})
-        fallback = candidates.assign(label=intervals.labels[s.n + candidates["rel"]]).merge(
-            comp, on="label")
-        chosen.append(_first(fallback.assign(short=False, total=fallback["koeff"] > 0),
-                             ["f"], order))
+        nearest = (_nearest_candidates(s, rest, supp, order.eligible) if stalled
+                   else pd.DataFrame(columns=["z", "rel"]))
+        if len(nearest):
+            chosen.append(nearest)
+        else:
+            comp = pd.DataFrame({"f": rest, "label": intervals.labels[rest]})
+            fallback = candidates.assign(
+                label=intervals.labels[s.n + candidates["rel"]]).merge(comp, on="label")
+            chosen.append(_first(fallback.assign(short=False, total=fallback["koeff"] > 0),
+                                 ["f"], order))
     chosen = pd.concat(chosen, ignore_index=True).sort_values(["z", "rel"])
     return _suppress(chosen["z"].to_numpy(np.int64), chosen["rel"].to_numpy(np.int64),
                      "audit:", s, supp, reason, status)
@@ -348,8 +389,9 @@ def protect(cells: pd.DataFrame, relations: pd.DataFrame,
         if not failing.any():
             break
         # a tail of cells that one more cell per round does not protect (held by nested
-        # limits): after three rounds without progress, take more candidates at once
-        stalled = len(history) > 3 and history[-1][1] >= history[-4][1]
+        # limits, degenerate duals): after two rounds without progress, the nearest
+        # published cells of the failing ones
+        stalled = len(history) > 2 and history[-1][1] >= history[-3][1]
         if _complete(system, intervals, verdict, values, supp, order, reason, status,
                      stalled) == 0:
             raise GeheimhaltungError(
