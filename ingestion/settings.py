@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from dagster_project.geheimhaltung import GeheimhaltungConfig
-from dagster_project.geheimhaltung_tabellen import (
+from dagster_project.lib.geheimhaltung.config import (
+    GeheimhaltungConfig,
     GeheimhaltungConfigError,
     config_from_mapping,
     config_to_vars,

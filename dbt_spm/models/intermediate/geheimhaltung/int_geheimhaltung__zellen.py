@@ -1,7 +1,7 @@
-"""Disclosure control, step 1: every published number that can disclose something, as a
-cell with its true value (private). See dagster_project/geheimhaltung_tabellen.py."""
+"""Disclosure control, step 1: every published number that is protected, as a cell with its
+true value (private). See dagster_project/lib/geheimhaltung/tables.py."""
 
-from dagster_project.geheimhaltung_tabellen import zellen
+from dagster_project.lib.geheimhaltung.tables import zellen
 
 
 def model(dbt, session):
@@ -15,8 +15,8 @@ def model(dbt, session):
     hilfearten = hilfearten.merge(gebiete, on=["gliederung", "raum_id"], how="left")
     cells = zellen(werte, katalog, hilfearten)
     columns = ["cell_id", "tabelle", "code", "teil", "gliederung", "raum_id", "ags",
-               "berichtsjahr", "wert_art", "sensibel", "verborgen", "zaehler", "nenner", "obergrenze",
-               "n_beitraege", "max_beitrag"]
+               "berichtsjahr", "ebene", "gebiet", "reihe", "wert_art", "sensibel",
+               "verborgen", "zaehler", "nenner", "obergrenze", "n_beitraege", "max_beitrag"]
     out = cells[columns].copy()
     out["sensibel"] = out["sensibel"].astype(bool)
     out["verborgen"] = out["verborgen"].astype(bool)

@@ -3,17 +3,19 @@
 Reads what the published tables show — a cell counts as suppressed when its number is
 blank in `published.indikatorwerte` / `published.hze_hilfearten`, whatever the suppression
 log says — and derives by linear programming, from every published number and every
-relation (`int_geheimhaltung__relationen`), the tightest interval of each suppressed cell
-(`dagster_project.audit.audit`). One row per suppressed cell checked; the dbt test on
-`geschuetzt` blocks publishing when any interval is narrower than the protection range.
+relation (`int_geheimhaltung__relationen`), whether an attacker can narrow a suppressed
+cell to within its protection range (`dagster_project.lib.geheimhaltung.audit`). One row
+per suppressed cell judged; the dbt test on `geschuetzt` blocks publishing when any cell
+fails. A Berichtsjahr whose cells, values, relations and pattern did not change keeps its
+verdict (schema `geheimhaltung_cache` of the warehouse).
 """
 
 import json
 
 import numpy as np
 
-from dagster_project.audit import audit
-from dagster_project.geheimhaltung_tabellen import config_from_mapping
+from dagster_project.lib.geheimhaltung import audit, config_from_mapping
+from dagster_project.lib.geheimhaltung.speicher import lade_audit, speichere_audit
 
 KENNZAHLEN = ("anzahl_faelle", "anzahl_laufend", "anzahl_neu", "ausgaben_euro")
 
@@ -29,15 +31,14 @@ def model(dbt, session):
                  .sort_values(["relation_id", "cell_id"], kind="stable")
                  .reset_index(drop=True))
     werte = (dbt.ref("pub_indikatorwerte")
-             .project("code, gliederung, raum_id, berichtsjahr, zaehler, nenner").df())
+             .project("code, gliederung, raum_id, berichtsjahr, zaehler").df())
     hilfearten = dbt.ref("pub_hze_hilfearten").df()
 
     # what is blank in the published tables
     shown = {}
-    key = ("iw|" + werte["code"] + "|" + werte["gliederung"] + "|" + werte["raum_id"] + "|"
+    key = ("iw|" + werte["code"] + "|z|" + werte["gliederung"] + "|" + werte["raum_id"] + "|"
            + werte["berichtsjahr"].astype(str))
-    shown.update(zip(key + "|z", werte["zaehler"].notna(), strict=True))
-    shown.update(zip(key + "|n", werte["nenner"].notna(), strict=True))
+    shown.update(zip(key, werte["zaehler"].notna(), strict=True))
     base = ("|" + hilfearten["gliederung"] + "|" + hilfearten["raum_id"] + "|"
             + hilfearten["berichtsjahr"].astype(str))
     for kennzahl in KENNZAHLEN:
@@ -48,23 +49,26 @@ def model(dbt, session):
     if visible.isna().any():
         missing = cells.loc[visible.isna(), "cell_id"].head(5).tolist()
         raise ValueError(f"cells missing from the published tables, e.g. {missing}")
+    visible = visible.astype(bool)
 
-    # blank cells keep the kind of their suppression from the log (a zero suppressed only
-    # to protect others needs no protection itself, see audit.judge)
-    log = dbt.ref("mart_geheimhaltung_protokoll").project("cell_id, status").df()
-    kind = cells["cell_id"].map(log.set_index("cell_id")["status"])
-    kind = kind.where(kind.isin(["gesperrt", "gesperrt_sekundaer"]), "gesperrt")
+    # which requirement applies to a blank cell comes from the private log (a blank cell
+    # the log does not know is judged as primary, the stricter)
+    log = dbt.ref("mart_geheimhaltung_protokoll").project("cell_id, sperrart").df()
+    kind = cells["cell_id"].map(log.set_index("cell_id")["sperrart"])
     published = cells.copy()
-    published["status"] = np.where(hidden, "verborgen",
-                                   np.where(visible.astype(bool), "ok", kind))
+    published["status"] = np.where(hidden, "verborgen", np.where(visible, "ok", "gesperrt"))
+    published["sperrart"] = kind.where(~visible & ~hidden)
     truth = cells.set_index("cell_id")["zaehler"]
-    published.loc[~visible.astype(bool) & ~hidden, "zaehler"] = np.nan
-    result = audit(published, relations, config, true_values=truth)
+    published.loc[~visible & ~hidden, "zaehler"] = np.nan
+    cache = lade_audit(session)
+    result = audit(published, relations, config, true_values=truth, exakt=False, cache=cache)
+    speichere_audit(session, cache)
     out = result.intervalle.merge(cells[["cell_id", "tabelle"]], on="cell_id", how="left")
-    out = out[["cell_id", "tabelle", "unten", "oben", "bedarf_unten", "bedarf_oben",
-               "geschuetzt"]].copy()
+    out = out[["cell_id", "tabelle", "sperrart", "unten", "oben", "bedarf_unten",
+               "bedarf_oben", "exakt", "geschuetzt"]].copy()
     for column in ("unten", "oben", "bedarf_unten", "bedarf_oben"):
         out[column] = out[column].astype("float64")
+    out["exakt"] = out["exakt"].astype(bool)
     out["geschuetzt"] = out["geschuetzt"].astype(bool)
     out["regelwerk"] = config.to_json()
     return out

@@ -1,14 +1,16 @@
 """Disclosure control, step 3: primary, secondary and audit-driven suppression of every
-cell (`dagster_project.geheimhaltung.protect`); the suppression log of the private zone:
-every cell with `status`, `grund`, the rule set version and the configuration (JSON).
-The configuration is the dbt var `geheimhaltung` (defaults in dbt_project.yml; the
-nightly run passes the section `geheimhaltung:` of config/settings.yaml), read through
-the model's `meta` because Python models cannot call `var()`."""
+cell (`dagster_project.lib.geheimhaltung.protect`); the suppression log of the private
+zone: every cell with `status`, the private `sperrart` and `grund`, the rule set version
+and the configuration (JSON). A Berichtsjahr whose inputs did not change keeps the pattern
+it had (kept in the warehouse, schema `geheimhaltung_cache`). The configuration is the dbt
+var `geheimhaltung` (defaults in dbt_project.yml; the nightly run passes the section
+`geheimhaltung:` of config/settings.yaml), read through the model's `meta` because Python
+models cannot call `var()`."""
 
 import json
 
-from dagster_project.geheimhaltung import protect
-from dagster_project.geheimhaltung_tabellen import config_from_mapping
+from dagster_project.lib.geheimhaltung import config_from_mapping, protect
+from dagster_project.lib.geheimhaltung.speicher import lade_muster, speichere_muster
 
 
 def read_config(dbt):
@@ -26,9 +28,15 @@ def model(dbt, session):
     relations = (dbt.ref("int_geheimhaltung__relationen").df()
                  .sort_values(["relation_id", "cell_id"], kind="stable")
                  .reset_index(drop=True))
-    result, _ = protect(cells, relations, config)
+    cache = lade_muster(session)
+    result, _ = protect(cells, relations, config, cache=cache)
+    speichere_muster(session, cache)
+    result = result[~result["verborgen"].astype(bool)]
     out = result[["cell_id", "tabelle", "code", "teil", "gliederung", "raum_id",
-                  "berichtsjahr", "sensibel", "zaehler", "status", "grund"]].copy()
+                  "berichtsjahr", "sensibel", "zaehler", "status", "sperrart",
+                  "grund"]].copy()
+    out["sperrart"] = out["sperrart"].astype(object)
+    out["grund"] = out["grund"].astype(object)
     out["regelwerk_version"] = config.regelwerk_version
     out["regelwerk"] = config.to_json()
     return out

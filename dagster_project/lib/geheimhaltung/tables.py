@@ -1,69 +1,58 @@
-"""The published tables as cells and relations for disclosure control.
+"""The published tables as cells and relations for disclosure control (docs/datenschutz.md).
 
 Turns the private marts `mart_indikatorwerte` and `mart_hze_hilfearten` into the input of
-`geheimhaltung.protect` / `audit.audit` (docs/datenschutz.md):
+`protect` / `audit`.
 
-Cells (one per published number that can disclose something):
-- `iw|<code>|<gliederung>|<raum_id>|<jahr>|z`: the `zaehler` of an indicator value;
-  `wert_art` 'anzahl' (counts), 'geld' (E08) or 'anteil' (every rate); the attacker's
-  a-priori upper bound is the `nenner` only for shares whose numerator is a subset of a
-  denominator from the same delivery (unit %, `NENNER_AUS_QUELLE`), else none.
-- `iw|...|n`: the `nenner` where it is itself a count of a sensitive source (households,
-  examined children, pupils, Bedarfsgemeinschaften, children in care), not a population
-  count (population counts are published as B indicators anyway).
+Cells (one per published number that is protected; everything else is published as it
+is and is, for the attacker, a constant):
+- `iw|<code>|z|<gliederung>|<raum_id>|<jahr>`: the `zaehler` of a sensitive indicator (the
+  catalogue's `sensibel`: S, E, G, BI, H04, H06); `wert_art` 'anzahl' (counts), 'geld'
+  (E08) or 'anteil' (every rate). The published `nenner` is the attacker's upper bound
+  only for shares whose numerator is a subset of a denominator from the same delivery
+  (`NENNER_AUS_QUELLE`); else there is none.
 - `ha|<hilfeart>|<kennzahl>|<gliederung>|<raum_id>|<jahr>`: the four figures of
-  `hze_hilfearten` (`anzahl_faelle`, `anzahl_laufend`, `anzahl_neu` counts,
-  `ausgaben_euro` money with the number of contributing cases and the largest case), and
-  two hidden slack cells per row (`schlupf_laufend`, `schlupf_neu`, `verborgen`: never
-  published) that write the attacker's knowledge laufend <= faelle, neu <= faelle as
-  equations.
+  `hze_hilfearten` (counts, and money with its contributing cases and largest case),
+  and two hidden slack cells per row (`verborgen`, never published) that write the
+  attacker's knowledge laufend <= faelle, neu <= faelle as equations.
+Denominators are no cells: they are published and never suppressed (the spec).
 
-`sensibel`: the catalogue's flag, except household figures (H) on the `kommune` and
-`kreis` levels (indicators.md: "every household figure below municipality level").
-Rows with status `keine_daten` publish nothing and are no cells.
+Every cell also carries what the cost of secondary suppression needs: `ebene` ('oz',
+'raum', 'kommune', 'kreis'), `gebiet` (the area) and `reihe` (the same figure of the same
+area in every year).
 
-Relations (equations on the true values an attacker knows):
-- the area hierarchy per code, part and Berichtsjahr (`geheimhaltung.hierarchy_relations`)
-  for every additive figure (not the distinct Bedarfsgemeinschaften of S02 and S08);
-- the overlaps of Gliederungen (`ueberlappungen`): areas of two Gliederungen covering the
-  same addresses add up to each other (a Planungsraum to its Sozialräume);
+Relations (equations on the true values that an attacker knows):
+- the area hierarchy per figure and Berichtsjahr (`relations.hierarchy_relations`) and the
+  overlaps of Gliederungen (`ueberlappungen`): a Planungsraum = the Sozialräume inside it;
 - the inequalities of `hze_hilfearten` with their slack cells (`schlupf_relationen`);
-- identities between figures of one Gebiet and Berichtsjahr (`IDENTITAETEN`, `SUMMEN`),
-  e.g. H01 households = the `nenner` of H02, H03 and H07; E01 = E02 + E03; E06 = new cases
-  of Hilfeart 42; E08 = expenditure of the Hilfearten it sums.
+- sums between figures of one Gebiet and Berichtsjahr (`SUMMEN`): E01 = E02 + E03; E06 =
+  new cases of Hilfeart 42; E07 = new cases of the Hilfearten it counts; E08 = their
+  expenditure.
+S02 and S08 count distinct Bedarfsgemeinschaften: one whose members live in two areas
+counts in both, so areas add up to a little more than their municipality. An attacker
+who simply assumes additivity is nearly right, so they are protected as additive: their
+relations carry the true difference as `konstante` (sum = konstante), which describes an
+attacker who knows even that difference (docs/datenschutz.md).
 """
-
-from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from dagster_project.geheimhaltung import GeheimhaltungConfig, hierarchy_relations
+from dagster_project.lib.geheimhaltung.relations import hierarchy_relations
 
 GESAMT = ("kommune", "kreis")
 HZE_ENG = ("27_2", "29", "30", "31", "32", "33", "34", "35")
 KENNZAHLEN = ("anzahl_faelle", "anzahl_laufend", "anzahl_neu", "ausgaben_euro")
 
-# indicators whose nenner is a count of the (sensitive) source itself
+# indicators whose nenner is a count of the source itself (numerator a subset of it)
 NENNER_AUS_QUELLE = (
     "H02", "H03", "H04", "H05", "H06", "H07", "S08", "K03", "K04",
     *(f"G{i:02d}" for i in range(1, 12)), *(f"BI{i:02d}" for i in range(1, 7)),
 )
-# figures that are no sums over records (distinct Bedarfsgemeinschaften): no hierarchy
-NICHT_ADDITIV = {("S02", "z"), ("S08", "z"), ("S08", "n")}
+# counts of distinct Bedarfsgemeinschaften: nearly additive (see the module docstring)
+NAHEZU_ADDITIV = ("S02", "S08")
 # shares whose numerator can exceed the denominator (different Stichtage)
 OHNE_OBERGRENZE = {"K02"}
 
-# equal figures of one Gebiet and Berichtsjahr: (code, part) pairs
-IDENTITAETEN = [
-    [("H01", "z"), ("H02", "n"), ("H03", "n"), ("H07", "n")],
-    [("H03", "z"), ("H04", "n"), ("H05", "n")],
-    [("K01", "z"), ("K03", "n")],
-    [("G01", "n"), ("G02", "n")],
-    [("G03", "n"), ("G11", "n")],
-    [("BI01", "n"), ("BI02", "n"), ("BI03", "n")],
-    [("BI05", "n"), ("BI06", "n")],
-]
 # total = sum of parts, within one Gebiet and Berichtsjahr: (total, [parts]); parts are
 # ("iw", code, part) or ("ha", hilfeart, kennzahl)
 SUMMEN = [
@@ -72,47 +61,48 @@ SUMMEN = [
     (("iw", "E07", "z"), [("ha", h, "anzahl_neu") for h in HZE_ENG]),
     (("iw", "E08", "z"), [("ha", h, "ausgaben_euro") for h in (*HZE_ENG, "35a", "41", "42")]),
 ]
+RELATION_COLUMNS = ["relation_id", "cell_id", "koeffizient", "konstante"]
 
 
-def _is_sensitive(code: pd.Series, gliederung: pd.Series, sensibel: pd.Series) -> pd.Series:
-    household_total = code.str.startswith("H") & gliederung.isin(GESAMT)
-    return sensibel.astype(bool) & ~household_total
+def _ebene(gliederung: pd.Series, raum_id: pd.Series) -> np.ndarray:
+    return np.where(gliederung == "kommune", "kommune",
+                    np.where(gliederung == "kreis", "kreis",
+                             np.where(raum_id.astype(str).str.endswith("-OZ"), "oz", "raum")))
+
+
+def _cost_columns(frame: pd.DataFrame, prefix: pd.Series) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["ebene"] = _ebene(frame["gliederung"], frame["raum_id"])
+    frame["gebiet"] = frame["gliederung"] + "|" + frame["raum_id"].astype(str)
+    frame["reihe"] = prefix + "|" + frame["gebiet"]
+    return frame
 
 
 def indikator_zellen(werte: pd.DataFrame, katalog: pd.DataFrame) -> pd.DataFrame:
     """Cells of `mart_indikatorwerte` (columns code, gliederung, raum_id, ags, berichtsjahr,
-    zaehler, nenner, status) for every code that is sensitive on some level."""
+    zaehler, nenner, status): the numerators of the sensitive indicators."""
     kat = katalog.set_index("code")
     codes = kat.index[kat["sensibel"].astype(bool)]
     rows = werte[werte["code"].isin(codes) & (werte["status"] != "keine_daten")
                  & werte["zaehler"].notna()].copy()
-    rows["einheit"] = rows["code"].map(kat["einheit"])
-    rows["sensibel"] = _is_sensitive(rows["code"], rows["gliederung"],
-                                     rows["code"].map(kat["sensibel"]))
-    key = ("iw|" + rows["code"] + "|" + rows["gliederung"] + "|" + rows["raum_id"] + "|"
-           + rows["berichtsjahr"].astype(str))
-    base = rows[["code", "gliederung", "raum_id", "ags", "berichtsjahr"]].assign(
-        tabelle="indikatorwerte")
-
-    zaehler = base.assign(cell_id=key + "|z", teil="z", zaehler=rows["zaehler"],
-                          sensibel=rows["sensibel"])
-    is_count = rows["einheit"] == "Anzahl"
+    einheit = rows["code"].map(kat["einheit"])
+    prefix = "iw|" + rows["code"] + "|z"
+    cells = rows[["code", "gliederung", "raum_id", "ags", "berichtsjahr"]].assign(
+        tabelle="indikatorwerte", teil="z", zaehler=rows["zaehler"].astype(float),
+        sensibel=True)
+    cells["cell_id"] = (prefix + "|" + rows["gliederung"] + "|" + rows["raum_id"] + "|"
+                        + rows["berichtsjahr"].astype(str))
+    is_count = einheit == "Anzahl"
     is_money = rows["code"] == "E08"
-    zaehler["wert_art"] = np.where(is_count, "anzahl", np.where(is_money, "geld", "anteil"))
-    zaehler["nenner"] = rows["nenner"].where(~is_count)
+    cells["wert_art"] = np.where(is_count, "anzahl", np.where(is_money, "geld", "anteil"))
+    cells["nenner"] = rows["nenner"].where(~is_count).astype(float)
     # the numerator is a subset of the denominator only where both come from the same
     # delivery; a population denominator (another source, matched to addresses on its own)
     # can be smaller than the numerator in an area, e.g. in `ohne Zuordnung`
-    share = ((rows["einheit"] == "%") & rows["code"].isin(NENNER_AUS_QUELLE)
+    share = ((einheit == "%") & rows["code"].isin(NENNER_AUS_QUELLE)
              & ~rows["code"].isin(OHNE_OBERGRENZE) & rows["nenner"].notna())
-    zaehler["obergrenze"] = np.where(share | is_count | is_money, np.nan, np.inf)
-
-    has_nenner = rows["code"].isin(NENNER_AUS_QUELLE) & rows["nenner"].notna()
-    nenner = base[has_nenner].assign(
-        cell_id=key[has_nenner] + "|n", teil="n", zaehler=rows.loc[has_nenner, "nenner"],
-        sensibel=rows.loc[has_nenner, "sensibel"], wert_art="anzahl", nenner=np.nan,
-        obergrenze=np.nan)
-    return pd.concat([zaehler, nenner], ignore_index=True)
+    cells["obergrenze"] = np.where(share | is_count | is_money, np.nan, np.inf)
+    return _cost_columns(cells, prefix)
 
 
 def hilfearten_zellen(hilfearten: pd.DataFrame) -> pd.DataFrame:
@@ -127,9 +117,10 @@ def hilfearten_zellen(hilfearten: pd.DataFrame) -> pd.DataFrame:
             wert_art="geld" if money else "anzahl", nenner=np.nan, obergrenze=np.nan,
             n_beitraege=rows["anzahl_mit_ausgaben"].astype(float) if money else np.nan,
             max_beitrag=rows["max_ausgaben_euro"].astype(float) if money else np.nan)
-        part["cell_id"] = ("ha|" + part["hilfeart"] + "|" + kennzahl + "|" + part["gliederung"]
-                           + "|" + part["raum_id"] + "|" + part["berichtsjahr"].astype(str))
-        parts.append(part.drop(columns="hilfeart"))
+        prefix = "ha|" + part["hilfeart"] + "|" + kennzahl
+        part["cell_id"] = (prefix + "|" + part["gliederung"] + "|" + part["raum_id"] + "|"
+                           + part["berichtsjahr"].astype(str))
+        parts.append(_cost_columns(part.drop(columns="hilfeart"), prefix))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -146,9 +137,10 @@ def hilfearten_schlupf(hilfearten: pd.DataFrame) -> pd.DataFrame:
             zaehler=(rows["anzahl_faelle"] - rows[kennzahl]).astype(float), sensibel=False,
             verborgen=True, wert_art="anzahl", nenner=np.nan, obergrenze=np.nan,
             n_beitraege=np.nan, max_beitrag=np.nan)
-        part["cell_id"] = ("ha|" + part["hilfeart"] + "|" + teil + "|" + part["gliederung"]
-                           + "|" + part["raum_id"] + "|" + part["berichtsjahr"].astype(str))
-        parts.append(part.drop(columns="hilfeart"))
+        prefix = "ha|" + part["hilfeart"] + "|" + teil
+        part["cell_id"] = (prefix + "|" + part["gliederung"] + "|" + part["raum_id"] + "|"
+                           + part["berichtsjahr"].astype(str))
+        parts.append(_cost_columns(part.drop(columns="hilfeart"), prefix))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -177,16 +169,11 @@ def zellen(werte: pd.DataFrame, katalog: pd.DataFrame, hilfearten: pd.DataFrame)
                        hilfearten_schlupf(hilfearten)], ignore_index=True)
     cells["verborgen"] = cells["verborgen"].fillna(False).astype(bool)
     cells = e08_beitraege(cells)
-    # sums of money carry the noise of parallel float sums (1e-10): rounded, so that the
-    # same data always gives the same suppression pattern
+    # money (DECIMAL in the warehouse) as floats rounded to the cent, so that the same data
+    # always gives the same pattern
     for column in ("zaehler", "max_beitrag"):
         cells[column] = cells[column].astype(float).round(6)
     return cells
-
-
-def _additive(cells: pd.DataFrame) -> pd.Series:
-    return ~pd.Series(list(zip(cells["code"], cells["teil"], strict=True)),
-                      index=cells.index).isin(NICHT_ADDITIV)
 
 
 def ueberlappungen(zuordnung: pd.DataFrame) -> pd.DataFrame:
@@ -240,14 +227,14 @@ def ueberlappungen(zuordnung: pd.DataFrame) -> pd.DataFrame:
 
 
 def ueberlappungs_relationen(cells: pd.DataFrame, gruppen: pd.DataFrame) -> pd.DataFrame:
-    """Per overlap group (`ueberlappungen`) and per additive figure and Berichtsjahr: the
-    group's areas of one Gliederung minus those of the other = 0 (only where every area of
-    the group has the cell)."""
+    """Per overlap group (`ueberlappungen`), figure and Berichtsjahr: the group's areas of
+    one Gliederung minus those of the other = 0 (only where every area of the group has
+    the cell)."""
     if gruppen.empty:
         return pd.DataFrame(columns=["relation_id", "cell_id", "koeffizient"])
     size = gruppen.groupby("gruppe").size().rename("groesse")
-    area_cells = cells[_additive(cells)][["tabelle", "code", "teil", "berichtsjahr",
-                                          "gliederung", "raum_id", "cell_id"]]
+    area_cells = cells[["tabelle", "code", "teil", "berichtsjahr", "gliederung", "raum_id",
+                        "cell_id"]]
     joined = area_cells.merge(gruppen, on=["gliederung", "raum_id"])
     joined["relation_id"] = ("ov|" + joined["tabelle"] + "|" + joined["code"] + "|"
                              + joined["teil"] + "|" + joined["berichtsjahr"].astype(str)
@@ -284,8 +271,7 @@ def schlupf_relationen(cells: pd.DataFrame) -> pd.DataFrame:
 def _ags_from_addresses(cells: pd.DataFrame, zuordnung: pd.DataFrame) -> pd.DataFrame:
     """The municipality an area lies in for the hierarchy: the one of all its addresses;
     none (NULL) when its addresses lie in several municipalities, whatever `ags` the
-    boundary file gave the area (its figures then add up to the county, not to a
-    municipality)."""
+    boundary file gave the area (its figures then add up to the county)."""
     z = zuordnung[["zuordnung_id", "gliederung", "raum_id"]]
     kommune = z[z["gliederung"] == "kommune"][["zuordnung_id", "raum_id"]].rename(
         columns={"raum_id": "kommune"})
@@ -301,22 +287,7 @@ def _ags_from_addresses(cells: pd.DataFrame, zuordnung: pd.DataFrame) -> pd.Data
     return cells
 
 
-def relationen(cells: pd.DataFrame, zuordnung: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every relation of the published tables on `cells` (see the module docstring);
-    with `zuordnung` (int_geo__zuordnung_gebiete) also the overlaps of Gliederungen."""
-    parts = []
-    hidden = (cells["verborgen"].astype(bool) if "verborgen" in cells.columns
-              else pd.Series(False, index=cells.index))
-    published = cells[~hidden]
-    if zuordnung is not None:
-        published = _ags_from_addresses(published, zuordnung)
-    additive = _additive(published)
-    parts.append(hierarchy_relations(published[additive],
-                                     gruppe=("tabelle", "code", "teil", "berichtsjahr")))
-    if zuordnung is not None:
-        parts.append(ueberlappungs_relationen(published, ueberlappungen(zuordnung)))
-    parts.append(schlupf_relationen(cells))
-
+def _sum_relations(cells: pd.DataFrame) -> list[pd.DataFrame]:
     gebiet = ["gliederung", "raum_id", "berichtsjahr"]
     prefix = cells["tabelle"].map({"indikatorwerte": "iw", "hze_hilfearten": "ha"})
     lookup = cells.assign(_art=prefix).set_index(["_art", "code", "teil"])[gebiet + ["cell_id"]]
@@ -325,30 +296,20 @@ def relationen(cells: pd.DataFrame, zuordnung: pd.DataFrame | None = None) -> pd
         key = (kind, code, part)
         if key not in lookup.index:
             return pd.DataFrame(columns=[*gebiet, "cell_id"])
-        found = lookup.loc[[key]]
-        return found.reset_index(drop=True)
+        return lookup.loc[[key]].reset_index(drop=True)
 
     def gebiet_id(frame: pd.DataFrame) -> pd.Series:
         return (frame["gliederung"] + "|" + frame["raum_id"] + "|"
                 + frame["berichtsjahr"].astype(str))
 
-    for group in IDENTITAETEN:
-        first = members("iw", *group[0])
-        for other in group[1:]:
-            pair = first.merge(members("iw", *other), on=gebiet, suffixes=("_a", "_b"))
-            rid = f"id|{group[0][0]}.{group[0][1]}={other[0]}.{other[1]}|" + gebiet_id(pair)
-            parts.append(pd.DataFrame({"relation_id": rid, "cell_id": pair["cell_id_a"],
-                                       "koeffizient": 1.0}))
-            parts.append(pd.DataFrame({"relation_id": rid, "cell_id": pair["cell_id_b"],
-                                       "koeffizient": -1.0}))
+    parts = []
     for total, summands in SUMMEN:
         head = members(*total)
         if head.empty:
             continue
         name = f"sum|{total[1]}.{total[2]}|"
-        rid = name + gebiet_id(head)
-        parts.append(pd.DataFrame({"relation_id": rid, "cell_id": head["cell_id"],
-                                   "koeffizient": 1.0}))
+        parts.append(pd.DataFrame({"relation_id": name + gebiet_id(head),
+                                   "cell_id": head["cell_id"], "koeffizient": 1.0}))
         for summand in summands:
             found = members(*summand)
             if found.empty:
@@ -357,55 +318,30 @@ def relationen(cells: pd.DataFrame, zuordnung: pd.DataFrame | None = None) -> pd
             found = found.merge(head[gebiet], on=gebiet)
             parts.append(pd.DataFrame({"relation_id": name + gebiet_id(found),
                                        "cell_id": found["cell_id"], "koeffizient": -1.0}))
-    out = pd.concat(parts, ignore_index=True)
-    return out[["relation_id", "cell_id", "koeffizient"]]
+    return parts
 
 
-# ---------------------------------------------------------------------------------------
-# configuration (settings.yaml section `geheimhaltung:`, dbt var `geheimhaltung`)
-
-EINSTELLUNGEN = {
-    # key: (type, minimum, maximum)
-    "min_count": (int, 1, None),
-    "min_nenner": (int, 0, None),
-    "dominanz_anteil": (float, 0.0, 1.0),
-    "schutzbereich": (float, 0.5, None),
-}
-
-
-class GeheimhaltungConfigError(ValueError):
-    """A configuration that cannot be used (German message naming the key)."""
-
-
-def config_from_mapping(data, prefix: str = "geheimhaltung") -> GeheimhaltungConfig:
-    """Read and check the rules; missing keys keep their defaults."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise GeheimhaltungConfigError(
-            f"{prefix}: Abschnitt mit Einstellungen erwartet, nicht {data!r}")
-    unknown = sorted(str(key) for key in data if key not in EINSTELLUNGEN)
-    if unknown:
-        raise GeheimhaltungConfigError(
-            f"{prefix}: unbekannte Einstellung(en): {', '.join(unknown)} "
-            f"(erlaubt: {', '.join(EINSTELLUNGEN)})")
-    values = {}
-    for key, value in data.items():
-        kind, low, high = EINSTELLUNGEN[key]
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if kind is int and number and float(value).is_integer():
-            value = int(value)
-        if not number or (kind is int and not isinstance(value, int)) \
-                or value < low or (high is not None and value > high):
-            span = f"ab {low}" if high is None else f"von {low} bis {high}"
-            what = "ganze Zahl" if kind is int else "Zahl"
-            raise GeheimhaltungConfigError(f"{prefix}.{key}: {what} {span} erwartet, "
-                                           f"nicht {value!r}")
-        values[key] = kind(value)
-    if values.get("dominanz_anteil", 1.0) == 0:
-        raise GeheimhaltungConfigError(f"{prefix}.dominanz_anteil: muss größer als 0 sein")
-    return GeheimhaltungConfig(**values)
-
-
-def config_to_vars(config: GeheimhaltungConfig) -> dict:
-    return {key: getattr(config, key) for key in EINSTELLUNGEN}
+def relationen(cells: pd.DataFrame, zuordnung: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every relation of the published tables on `cells` (see the module docstring);
+    with `zuordnung` (int_geo__zuordnung_gebiete) also the overlaps of Gliederungen.
+    Columns `relation_id`, `cell_id`, `koeffizient`, `konstante` (the relation reads
+    sum(koeffizient * zaehler) = konstante; 0 except for nearly additive figures)."""
+    hidden = (cells["verborgen"].astype(bool) if "verborgen" in cells.columns
+              else pd.Series(False, index=cells.index))
+    published = cells[~hidden]
+    if zuordnung is not None:
+        published = _ags_from_addresses(published, zuordnung)
+    parts = [hierarchy_relations(published, gruppe=("tabelle", "code", "teil", "berichtsjahr"))]
+    if zuordnung is not None:
+        parts.append(ueberlappungs_relationen(published, ueberlappungen(zuordnung)))
+    parts.append(schlupf_relationen(cells))
+    parts += _sum_relations(cells)
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True)[
+        ["relation_id", "cell_id", "koeffizient"]]
+    # nearly additive figures: the true difference as the relation's constant
+    value = out["cell_id"].map(cells.set_index("cell_id")["zaehler"]).astype(float)
+    code = out["cell_id"].map(cells.set_index("cell_id")["code"])
+    residual = (out["koeffizient"] * value).groupby(out["relation_id"]).transform("sum")
+    nahezu = code.isin(NAHEZU_ADDITIV).groupby(out["relation_id"]).transform("all")
+    out["konstante"] = np.where(nahezu, residual.round(9), 0.0)
+    return out[RELATION_COLUMNS]

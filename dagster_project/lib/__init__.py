@@ -1,0 +1,1 @@
+"""Libraries of the SPM warehouse that do not depend on Dagster or dbt."""

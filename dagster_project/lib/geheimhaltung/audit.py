@@ -1,0 +1,765 @@
+"""The attacker audit (shared/spec/privacy-and-publishing.md, "Audit"; docs/datenschutz.md).
+
+The attacker knows every published number, every relation, the a-priori bounds of every
+cell (counts and money are non-negative; a numerator lies between 0 and its published
+`nenner`), that a suppressed count is never 0 (zero is always published, so the one
+status `gesperrt` tells "at least 1") and that counts are whole numbers. For every
+suppressed cell the attacker's tightest interval [unten, oben] is a pair of linear
+programmes; integrality is used by rounding LP bounds of counts inwards.
+
+Requirements (`anforderungen`): a primary cell's interval must reach its protection range
+on both sides, each side as far as the attacker's prior knowledge allows; a secondary cell
+must only not be derivable exactly; hidden auxiliary cells (`verborgen`) are not judged.
+
+How the verdict is reached quickly, with every shortcut sound (proofs in
+docs/datenschutz.md):
+1. Suppressed cells fall into connected components (cells linked by a relation holding two
+   of them; published cells are constants). Components are independent.
+2. Interval propagation gives bounds that always contain the exact interval: a side whose
+   propagated bound already misses its target fails, with no LP.
+3. A component whose graph of cells and relations is a forest, once propagation has
+   converged, has exact bounds from propagation alone: no LP.
+4. Every other component gets one HiGHS model (highspy), kept while only the objective
+   changes (warm start). Feasible points (the true values, and the optimum of LPs that
+   push all open sides at once) settle every side they reach; only the sides left get an
+   LP of their own, which gives the exact bound and the dual values of the relations that
+   limit it (used by `protect` to choose more cells).
+5. `cache` keeps component results across calls on the same system and values.
+"""
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from dagster_project.lib.geheimhaltung.config import (
+    GESPERRT,
+    PRIMAER,
+    SEKUNDAER,
+    VERBORGEN,
+    GeheimhaltungConfig,
+    GeheimhaltungError,
+)
+from dagster_project.lib.geheimhaltung.system import (
+    Tabellensystem,
+    block_key,
+    bloecke,
+    build_system,
+    check_values,
+    flag,
+    numeric,
+    propagate,
+    relation_rhs,
+    round_inwards,
+    tolerance,
+    with_relation_bounds,
+)
+
+_WITNESS_ROUNDS = 8     # LPs per component that push all open sides at once
+_LOCAL_FROM = 20000        # components of more cells try a local LP before the full one
+
+
+def attacker_box(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
+                 values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds the attacker knows for every cell before solving anything: the a-priori
+    bounds, and at least 1 for a suppressed count (zero is never suppressed). A
+    publication that suppresses a zero anyway (not ours) keeps 0 there, so that the true
+    values stay feasible; `anforderungen` marks such a cell as failing."""
+    whole_visible = supp & ~hidden & system.ganzzahlig & (values > 0)
+    return np.where(whole_visible, np.maximum(system.lb, 1.0), system.lb), system.ub.copy()
+
+
+def sperrbar(cells: pd.DataFrame, system: Tabellensystem, values: np.ndarray) -> np.ndarray:
+    """Cells the rules allow to suppress secondarily: sensitive, not `fest`, not hidden,
+    not 0 (zero is always published), not a `kreis` value (`ebene`), not fixed by their
+    bounds once suppressed (then suppressing them hides nothing)."""
+    hidden = flag(cells, "verborgen")
+    kreis = (cells["ebene"].astype(str).to_numpy() == "kreis" if "ebene" in cells.columns
+             else np.zeros(len(cells), dtype=bool))
+    lower = np.where(system.ganzzahlig & (values > 0), np.maximum(system.lb, 1.0), system.lb)
+    fixed = system.ub - lower <= tolerance(values)
+    return (flag(cells, "sensibel") & ~flag(cells, "fest") & ~hidden & (values != 0)
+            & ~fixed & ~kreis)
+
+
+@dataclass
+class Bedarf:
+    """What a cell's interval must reach if it is suppressed (every cell)."""
+
+    primaer: np.ndarray       # needs its protection range (else: only not exact)
+    bedarf_unten: np.ndarray  # the attacker's lower bound must be at most this
+    bedarf_oben: np.ndarray   # the attacker's upper bound must be at least this
+    boden_unten: np.ndarray   # what the attacker knows whatever is suppressed
+    boden_oben: np.ndarray
+    frei: np.ndarray | None = None
+    lb_frei: np.ndarray | None = None
+    _labels: np.ndarray | None = None
+    _models: dict = field(default_factory=dict)
+    _exact: dict = field(default_factory=dict)
+
+    def exakter_boden(self, system: Tabellensystem, values: np.ndarray, cell: int,
+                      side: str) -> float:
+        """The attacker's exact bound of one side of `cell` in the publication in which
+        every `frei` cell is suppressed: what no pattern can widen (an LP; cached)."""
+        key = (cell, side)
+        if key in self._exact:
+            return self._exact[key]
+        frei = self.frei
+        rows = np.flatnonzero(frei[system.m_cell])
+        if self._labels is None:
+            nodes = system.n + system.nrel
+            graph = sparse.coo_array((np.ones(len(rows)), (system.m_cell[rows],
+                                                           system.n + system.m_rel[rows])),
+                                     shape=(nodes, nodes))
+            self._labels = connected_components(graph, directed=False)[1]
+        label = self._labels[cell]
+        if label not in self._models:
+            comp_rows = rows[self._labels[system.m_cell[rows]] == label]
+            cells = np.unique(np.r_[system.m_cell[comp_rows], cell])
+            rels = np.unique(system.m_rel[comp_rows])
+            rhs = relation_rhs(system, frei, values)
+            self._models[label] = (cells, _Modell(system, cells, rels, comp_rows,
+                                                  self.lb_frei[cells], system.ub[cells],
+                                                  rhs[rels]))
+        cells, model = self._models[label]
+        j = int(np.searchsorted(cells, cell))
+        sign = 1.0 if side == "lo" else -1.0
+        objective = np.zeros(len(cells))
+        objective[j] = sign
+        x, _ = model.solve(objective)
+        bound = -sign * np.inf if x is None else float(x[j])
+        lower, upper = round_inwards(system.ganzzahlig[[cell]], np.array([bound]),
+                                     np.array([bound]))
+        self._exact[key] = float(lower[0] if side == "lo" else upper[0])
+        return self._exact[key]
+
+
+def bedarf(system: Tabellensystem, hidden: np.ndarray, primary: np.ndarray,
+           values: np.ndarray, config: GeheimhaltungConfig,
+           frei: np.ndarray | None = None) -> Bedarf:
+    """What every cell's interval must reach once it is suppressed.
+
+    Primary: [v - p, v + p] clipped to what the attacker knows anyway: 1 for a suppressed
+    count (zero is never suppressed), the published `nenner`; p = `schutzbereich`, or for
+    money `schutzbereich_geld_anteil * v`, at least `schutzbereich_geld_min`. Secondary:
+    one side must reach one unit (one count, `schutzbereich_geld_min` EUR) beyond the value.
+
+    `frei`: the cells that may be suppressed at all. What the attacker knows whatever is
+    suppressed clips the range too: the published zeros, `kreis` values, non-sensitive
+    figures and denominators (never suppressed) and that a suppressed count is at least 1.
+    A municipality of 2 whose only non-zero Sozialräume are two 1s is known to be at least
+    2 in every publication that follows the rules. These floors are the propagated bounds
+    of the system in which every `frei` cell is suppressed (the widest the attacker's
+    interval can be in any pattern).
+    """
+    whole = system.ganzzahlig
+    lb = np.where(~hidden & whole & (values > 0), np.maximum(system.lb, 1.0), system.lb)
+    ub = system.ub.copy()
+    if frei is not None:
+        rows = np.flatnonzero(frei[system.m_cell])
+        widest = propagate(system, frei, lb, ub, rows, relation_rhs(system, frei, values))
+        floor_lo, floor_up = round_inwards(whole, widest.lower, widest.upper)
+        lb = np.where(frei, np.fmax(lb, floor_lo), lb)
+        ub = np.where(frei, np.fmin(ub, floor_up), ub)
+    geld = system.wert_art == "geld"
+    p = np.where(geld, np.maximum(config.schutzbereich_geld_anteil * np.abs(values),
+                                  config.schutzbereich_geld_min), float(config.schutzbereich))
+    step = np.where(geld, config.schutzbereich_geld_min, 1.0)
+    reach = np.where(primary, p, step)
+    need_lo, need_up = values - reach, values + reach
+    need_lo = np.where(whole, np.floor(need_lo + 1e-9), need_lo)
+    need_up = np.where(whole, np.ceil(need_up - 1e-9), need_up)
+    return Bedarf(primary, np.maximum(need_lo, lb), np.minimum(need_up, ub), lb, ub,
+                  frei=frei, lb_frei=lb)
+
+
+@dataclass
+class Anforderung:
+    geprueft: np.ndarray      # judged: suppressed, not hidden, not fixed by prior knowledge
+    primaer: np.ndarray       # needs its protection range (else: only not exact)
+    bedarf_unten: np.ndarray
+    bedarf_oben: np.ndarray
+    null: np.ndarray          # a suppressed zero: always failing
+
+
+def anforderungen(need: Bedarf, supp: np.ndarray, hidden: np.ndarray, values: np.ndarray
+                  ) -> Anforderung:
+    """The requirements of the suppressed cells: judged unless hidden or fixed anyway."""
+    zero = supp & ~hidden & (values == 0)
+    checked = supp & ~hidden & ((need.boden_oben - need.boden_unten > tolerance(values))
+                                | zero)
+    return Anforderung(checked, need.primaer & checked, need.bedarf_unten, need.bedarf_oben,
+                       zero)
+
+
+@dataclass
+class Pruefung:
+    """The verdict per cell (meaningful where `geprueft`)."""
+
+    geprueft: np.ndarray
+    geschuetzt: np.ndarray    # True for cells not judged
+    unten: np.ndarray         # attacker's interval, rounded inwards for whole numbers;
+    oben: np.ndarray          # a side that is wide enough may show a reached value only
+    exakt_unten: np.ndarray   # the side is the attacker's exact bound
+    exakt_oben: np.ndarray
+    anforderung: Anforderung
+    fehlt_unten: np.ndarray   # > 0: how far `unten` must still move down
+    fehlt_oben: np.ndarray
+    labels: np.ndarray        # component per node (cells 0..n-1, then relations)
+    limit: np.ndarray         # (n, 2) membership row of the relation giving a propagated bound
+    duals: dict = field(default_factory=dict)   # (cell, 'lo'|'up') -> (relations, duals)
+    lp_anzahl: int = 0
+    komponenten: int = 0
+    lp_komponenten: int = 0
+
+    def binding(self, system: Tabellensystem, cell: int, side: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Relations that limit one side of a cell and their dual values (d bound of the
+        LP objective, +cell for 'lo', -cell for 'up', / d right-hand side)."""
+        if (cell, side) in self.duals:
+            return self.duals[(cell, side)]
+        k = 0 if side == "lo" else 1
+        row = self.limit[cell, k]
+        if row < 0:
+            return np.array([], dtype=np.int64), np.array([])
+        return (np.array([system.m_rel[row]]),
+                np.array([(1.0 - 2 * k) / system.m_coef[row]]))
+
+
+def pruefen(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
+            primary: np.ndarray, values: np.ndarray, config: GeheimhaltungConfig, *,
+            need: Bedarf | None = None, cache: dict | None = None,
+            exakt: bool = False, boeden: bool = True) -> Pruefung:
+    """Judge every suppressed cell of one publication (see the module docstring).
+
+    `exakt=False`: a side wide enough may show a value the attacker can reach instead of
+    the bound; failing sides are exact. `exakt=True`: exact intervals everywhere.
+    `cache`: kept by the caller across calls on the same system and values (component
+    results keyed by the component's suppressed cells)."""
+    s = system
+    lb, ub = attacker_box(s, supp, hidden, values)
+    if need is None:
+        need = bedarf(s, hidden, primary, values, config)
+    full = need
+    need = anforderungen(need, supp, hidden, values)
+    rows = np.flatnonzero(supp[s.m_cell])
+    rhs = relation_rhs(s, supp, values)
+    nodes = s.n + s.nrel
+    graph = sparse.coo_array((np.ones(len(rows)), (s.m_cell[rows], s.n + s.m_rel[rows])),
+                             shape=(nodes, nodes))
+    ncomp, labels = connected_components(graph, directed=False)
+    cell_nodes = np.flatnonzero(supp)
+    rel_nodes = np.unique(s.m_rel[rows])
+    n_cells = np.bincount(labels[cell_nodes], minlength=ncomp)
+    n_rels = np.bincount(labels[s.n + rel_nodes], minlength=ncomp)
+    n_edges = np.bincount(labels[s.m_cell[rows]], minlength=ncomp)
+    forest = n_edges == n_cells + n_rels - 1
+
+    prop = propagate(s, supp, lb, ub, rows, rhs)
+    moving = np.bincount(labels[np.flatnonzero(prop.moving)], minlength=ncomp) > 0
+    exact_comp = forest & ~moving
+    lower, upper = prop.lower.copy(), prop.upper.copy()
+    exact_lo = supp & exact_comp[labels[: s.n]]
+    exact_up = exact_lo.copy()
+    result = Pruefung(
+        geprueft=need.geprueft, geschuetzt=np.ones(s.n, dtype=bool), unten=lower, oben=upper,
+        exakt_unten=exact_lo, exakt_oben=exact_up, anforderung=need,
+        fehlt_unten=np.zeros(s.n), fehlt_oben=np.zeros(s.n), labels=labels,
+        limit=prop.limit, komponenten=int((n_cells > 0).sum()))
+
+    # components that need LPs: not exact by propagation and holding a judged cell
+    judged_comp = np.bincount(labels[np.flatnonzero(need.geprueft)], minlength=ncomp) > 0
+    lp_comp = ~exact_comp & judged_comp & (n_rels > 0)
+    lp_rows = rows[lp_comp[labels[s.m_cell[rows]]]]
+    if len(lp_rows):
+        order = np.argsort(labels[s.m_cell[lp_rows]], kind="stable")
+        lp_rows = lp_rows[order]
+        comp = labels[s.m_cell[lp_rows]]
+        bounds = np.flatnonzero(np.r_[True, comp[1:] != comp[:-1], True])
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            _Komponente(s, lp_rows[a:b], lb, ub, rhs, values, need, result, exakt,
+                        cache).solve()
+            result.lp_komponenten += 1
+
+    _judge(s, supp, values, need, result)
+    if boeden and full.frei is not None:
+        _exact_floors(s, supp, values, full, need, result, rows, rhs, lb, ub)
+    return result
+
+
+def _exact_floors(s: Tabellensystem, supp: np.ndarray, values: np.ndarray, full: Bedarf,
+                  need: Anforderung, result: Pruefung, rows: np.ndarray, rhs: np.ndarray,
+                  lb: np.ndarray, ub: np.ndarray) -> None:
+    """A failing side may already be as wide as any pattern allows: the propagated
+    floors of `bedarf` lie outside the exact ones where the relations form cycles. For
+    every failing side, the exact floor (all `frei` cells suppressed) clips the
+    requirement; where it moved, the side's exact bound decides (an LP over the cell's
+    current component when the bound was only an outer one)."""
+    tol = tolerance(values)
+    changed = False
+    models: dict = {}
+    for f in np.flatnonzero(~result.geschuetzt).tolist():
+        for side in ("lo", "up"):
+            missing = result.fehlt_unten[f] if side == "lo" else result.fehlt_oben[f]
+            if missing <= tol[f]:
+                continue
+            floor = full.exakter_boden(s, values, f, side)
+            if side == "lo":
+                if floor <= need.bedarf_unten[f] + tol[f]:
+                    continue
+                need.bedarf_unten[f] = floor
+                exact = result.exakt_unten[f]
+            else:
+                if floor >= need.bedarf_oben[f] - tol[f]:
+                    continue
+                need.bedarf_oben[f] = floor
+                exact = result.exakt_oben[f]
+            changed = True
+            if not exact:
+                label = result.labels[f]
+                if label not in models:
+                    comp_rows = rows[result.labels[s.m_cell[rows]] == label]
+                    cells = np.unique(np.r_[s.m_cell[comp_rows], f])
+                    rels = np.unique(s.m_rel[comp_rows])
+                    models[label] = (cells, _Modell(s, cells, rels, comp_rows, lb[cells],
+                                                    ub[cells], rhs[rels]))
+                cells, model = models[label]
+                j = int(np.searchsorted(cells, f))
+                sign = 1.0 if side == "lo" else -1.0
+                objective = np.zeros(len(cells))
+                objective[j] = sign
+                x, dual = model.solve(objective)
+                result.lp_anzahl += 1
+                bound = -sign * np.inf if x is None else float(x[j])
+                if side == "lo":
+                    result.unten[f], result.exakt_unten[f] = bound, True
+                else:
+                    result.oben[f], result.exakt_oben[f] = bound, True
+                if x is not None:
+                    limiting = np.abs(dual) > 1e-9
+                    result.duals[(f, side)] = (model.rels[limiting], dual[limiting])
+    if changed:
+        _judge(s, supp, values, need, result)
+
+
+def _judge(s: Tabellensystem, supp: np.ndarray, values: np.ndarray, need: Anforderung,
+           result: Pruefung) -> None:
+    lower, upper = round_inwards(s.ganzzahlig, result.unten, result.oben)
+    result.unten, result.oben = lower, upper
+    tol = tolerance(values)
+    with np.errstate(invalid="ignore"):
+        missing_lo = np.nan_to_num(lower - need.bedarf_unten, nan=np.inf)
+        missing_up = np.nan_to_num(need.bedarf_oben - upper, nan=np.inf)
+        ok_lo = missing_lo <= tol
+        ok_up = missing_up <= tol
+        moves_lo = need.bedarf_unten < values - 1e-9 * np.maximum(np.abs(values), 1.0)
+        moves_up = need.bedarf_oben > values + 1e-9 * np.maximum(np.abs(values), 1.0)
+        not_exact = upper - lower > tol
+    # a requirement that is a single value: every publication fixes the cell (inherent)
+    point = need.bedarf_oben - need.bedarf_unten <= tol
+    primary_ok = ok_lo & ok_up & (not_exact | point)
+    secondary_ok = (ok_lo & moves_lo) | (ok_up & moves_up)
+    protected = np.where(need.primaer, primary_ok, secondary_ok) & ~need.null
+    result.geschuetzt = protected | ~need.geprueft
+    # what is missing, per side; a secondary cell needs one side only: the one with room
+    missing_lo = np.where(ok_lo, 0.0, missing_lo)
+    missing_up = np.where(ok_up, 0.0, missing_up)
+    secondary_fail = need.geprueft & ~need.primaer & ~result.geschuetzt
+    use_up = moves_up | ~moves_lo
+    result.fehlt_unten = np.where(secondary_fail & use_up, 0.0, missing_lo)
+    result.fehlt_oben = np.where(secondary_fail & ~use_up, 0.0, missing_up)
+    result.fehlt_unten[result.geschuetzt] = 0.0
+    result.fehlt_oben[result.geschuetzt] = 0.0
+
+
+class _Komponente:
+    """One component solved with one persistent HiGHS model."""
+
+    def __init__(self, s, rows, lb, ub, rhs, values, need, result, exakt, cache):
+        self.s, self.result, self.need, self.exakt, self.cache = s, result, need, exakt, cache
+        self.cells = np.unique(s.m_cell[rows])
+        self.rels = np.unique(s.m_rel[rows])
+        self.rows, self.lb, self.ub, self.rhs, self.values = rows, lb, ub, rhs, values
+
+    def solve(self) -> None:
+        s, cells, result, need = self.s, self.cells, self.result, self.need
+        key = (self.exakt, cells.tobytes())
+        if self.cache is not None and key in self.cache:
+            lo, up, ex_lo, ex_up, duals = self.cache[key]
+            result.unten[cells], result.oben[cells] = lo, up
+            result.exakt_unten[cells], result.exakt_oben[cells] = ex_lo, ex_up
+            result.duals.update(duals)
+            return
+        v = self.values[cells]
+        tol = tolerance(v)
+        outer_lo, outer_up = result.unten[cells].copy(), result.oben[cells].copy()
+        seen_lo, seen_up = v.astype(float).copy(), v.astype(float).copy()
+        judged = need.geprueft[cells]
+        prim = need.primaer[cells]
+        n_lo, n_up = need.bedarf_unten[cells], need.bedarf_oben[cells]
+        tiny = 1e-9 * np.maximum(np.abs(v), 1.0)
+        moves_lo, moves_up = n_lo < v - tiny, n_up > v + tiny
+        # sides to settle: primary both, secondary either (one that can move)
+        if self.exakt:
+            want_lo, want_up = judged.copy(), judged.copy()
+        else:
+            want_lo = judged & (prim | moves_lo)
+            want_up = judged & (prim | moves_up)
+            # a side whose outer bound misses its target fails: exact bound needed only
+            # for guidance, which the LP of that side gives
+        ex_lo = np.zeros(len(cells), dtype=bool)
+        ex_up = np.zeros(len(cells), dtype=bool)
+
+        def settled():
+            reached_lo = seen_lo <= outer_lo + tol          # at the outer bound: exact
+            reached_up = seen_up >= outer_up - tol
+            ex_lo[:] |= reached_lo
+            ex_up[:] |= reached_up
+            if self.exakt:
+                return ex_lo.copy(), ex_up.copy()
+            ok_lo = (seen_lo <= n_lo + tol) | ex_lo
+            ok_up = (seen_up >= n_up - tol) | ex_up
+            # a secondary cell is done as soon as one side moves
+            sec_done = ~prim & ((ok_lo & moves_lo & (seen_lo <= n_lo + tol))
+                                | (ok_up & moves_up & (seen_up >= n_up - tol)))
+            return ok_lo | sec_done, ok_up | sec_done
+
+        done_lo, done_up = settled()
+        done_lo |= ~want_lo
+        done_up |= ~want_up
+        # a side whose outer bound already misses its target fails: no LP (the relation
+        # that gives the outer bound guides `protect`)
+        miss_lo = miss_up = np.zeros(len(cells), dtype=bool)
+        if not self.exakt:
+            miss_lo = want_lo & ~done_lo & (outer_lo > n_lo + tol)
+            miss_up = want_up & ~done_up & (outer_up < n_up - tol)
+            done_lo |= miss_lo
+            done_up |= miss_up
+        model = _Modell(s, cells, self.rels, self.rows, self.lb[cells], self.ub[cells],
+                        self.rhs[self.rels])
+        local = _Umgebung(model)
+        # feasible points pushing every open side at once
+        for _ in range(_WITNESS_ROUNDS):
+            open_lo, open_up = ~done_lo, ~done_up
+            if not (open_lo.any() or open_up.any()):
+                break
+            x = model.optimum(open_lo.astype(float) - open_up.astype(float), capped=True)
+            result.lp_anzahl += 1
+            if x is None:
+                break
+            before = int(open_lo.sum() + open_up.sum())
+            seen_lo, seen_up = np.minimum(seen_lo, x), np.maximum(seen_up, x)
+            d_lo, d_up = settled()
+            done_lo |= d_lo
+            done_up |= d_up
+            if int((~done_lo).sum() + (~done_up).sum()) >= before:
+                break
+        # an LP of its own for every side still open: exact bound and duals
+        def secondary_reached(j: int) -> bool:
+            return bool((moves_lo[j] and seen_lo[j] <= n_lo[j] + tol[j])
+                        or (moves_up[j] and seen_up[j] >= n_up[j] - tol[j]))
+
+        for j in range(len(cells)):
+            for side in ("lo", "up"):
+                done = done_lo if side == "lo" else done_up
+                if done[j]:
+                    continue
+                if not self.exakt and not prim[j] and secondary_reached(j):
+                    break
+                sign = 1.0 if side == "lo" else -1.0
+                if not self.exakt and len(cells) > _LOCAL_FROM:
+                    # a local LP first: its solution is a feasible point of the whole
+                    # component, so reaching the target there settles the side
+                    target = n_lo[j] if side == "lo" else n_up[j]
+                    for radius in (1, 2):
+                        x = local.reach(j, sign, radius, self.values[cells])
+                        result.lp_anzahl += 1
+                        if x is None:
+                            continue
+                        seen_lo, seen_up = np.minimum(seen_lo, x), np.maximum(seen_up, x)
+                        if sign * (x[j] - target) <= tol[j]:
+                            break
+                    if (sign > 0 and seen_lo[j] <= n_lo[j] + tol[j]) or \
+                            (sign < 0 and seen_up[j] >= n_up[j] - tol[j]):
+                        done[j] = True
+                        continue
+                objective = np.zeros(len(cells))
+                objective[j] = sign
+                x, dual = model.solve(objective)
+                result.lp_anzahl += 1
+                if x is None:            # unbounded: nothing limits this side
+                    bound = -sign * np.inf
+                else:
+                    bound = x[j]
+                    seen_lo, seen_up = np.minimum(seen_lo, x), np.maximum(seen_up, x)
+                    limiting = np.abs(dual) > 1e-9
+                    result.duals[(int(cells[j]), side)] = (self.rels[limiting], dual[limiting])
+                if side == "lo":
+                    seen_lo[j], ex_lo[j] = bound, True
+                else:
+                    seen_up[j], ex_up[j] = bound, True
+                done[j] = True
+        # a side not known exactly shows a value the attacker can reach (the bound lies
+        # beyond it): enough for the verdict of a side wide enough
+        seen_lo = np.where(miss_lo & ~ex_lo, outer_lo, seen_lo)
+        seen_up = np.where(miss_up & ~ex_up, outer_up, seen_up)
+        result.unten[cells] = seen_lo
+        result.oben[cells] = seen_up
+        result.exakt_unten[cells] = ex_lo
+        result.exakt_oben[cells] = ex_up
+        if self.cache is not None:
+            own = {(c, side): result.duals[(c, side)] for c in cells.tolist()
+                   for side in ("lo", "up") if (c, side) in result.duals}
+            self.cache[key] = (seen_lo.copy(), seen_up.copy(), ex_lo.copy(), ex_up.copy(), own)
+
+
+class _Modell:
+    """A HiGHS model of one component: the suppressed cells as columns within the
+    attacker's bounds, the relations as equality rows."""
+
+    def __init__(self, s: Tabellensystem, cells, rels, rows, lb, ub, rhs):
+        import highspy
+
+        col = np.full(s.n, -1, dtype=np.int64)
+        col[cells] = np.arange(len(cells))
+        row = np.full(s.nrel, -1, dtype=np.int64)
+        row[rels] = np.arange(len(rels))
+        matrix = sparse.csc_array((s.m_coef[rows], (row[s.m_rel[rows]], col[s.m_cell[rows]])),
+                                  shape=(len(rels), len(cells)))
+        matrix.sort_indices()
+        self.matrix, self.lb, self.rhs = matrix, lb.astype(float), rhs.astype(float)
+        self.rels = rels
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        # after a change of the objective the last basis stays primal feasible: primal
+        # simplex goes on from there
+        self.highs.setOptionValue("simplex_strategy", 4)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(cells), len(rels)
+        lp.col_cost_ = np.zeros(len(cells))
+        lp.col_lower_ = lb.astype(float)
+        self.ub = ub.astype(float)
+        lp.col_upper_ = self.ub.copy()
+        lp.row_lower_ = rhs.astype(float)
+        lp.row_upper_ = rhs.astype(float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = matrix.data.astype(float)
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(cells), len(rels)
+        self.highs.passModel(lp)
+        self.n = len(cells)
+        # caps for the witness searches, so that every LP has an optimum (a solution of the
+        # capped system is feasible for the real one)
+        cap = 2.0 * (np.abs(lb[np.isfinite(lb)]).sum() + np.abs(rhs).sum()) + 1e6
+        self.capped = np.minimum(self.ub, cap)
+        self._capped_now = False
+        self._status = highspy.HighsModelStatus
+
+    def _set_caps(self, capped: bool) -> None:
+        if capped != self._capped_now:
+            idx = np.arange(self.n, dtype=np.int32)
+            lower = self.highs.getLp().col_lower_
+            self.highs.changeColsBounds(self.n, idx, np.asarray(lower, dtype=float),
+                                        self.capped if capped else self.ub)
+            self._capped_now = capped
+
+    def _run(self, objective: np.ndarray):
+        idx = np.arange(self.n, dtype=np.int32)
+        self.highs.changeColsCost(self.n, idx, objective.astype(float))
+        self.highs.run()
+        return self.highs.getModelStatus()
+
+    def optimum(self, objective: np.ndarray, capped: bool = False):
+        self._set_caps(capped)
+        status = self._run(objective)
+        if status != self._status.kOptimal:
+            return None
+        return np.asarray(self.highs.getSolution().col_value, dtype=float)
+
+    def solve(self, objective: np.ndarray):
+        """(x, row duals) of the optimum; (None, None) if unbounded."""
+        self._set_caps(False)
+        status = self._run(objective)
+        if status == self._status.kOptimal:
+            solution = self.highs.getSolution()
+            return (np.asarray(solution.col_value, dtype=float),
+                    np.asarray(solution.row_dual, dtype=float))
+        if status in (self._status.kUnbounded, self._status.kUnboundedOrInfeasible):
+            return None, None
+        raise GeheimhaltungError(f"audit LP failed: {self.highs.modelStatusToString(status)}")
+
+
+class _Umgebung:
+    """Local LPs around one cell of a component: the cells within `radius` steps (cell ->
+    relation -> cell) are free, every other cell is fixed at its true value. Every
+    solution, completed with the true values, satisfies all relations and bounds of the
+    component: a subset of the attacker's feasible set. Reaching a target there reaches
+    it in the whole component; failing there proves nothing (the full LP decides)."""
+
+    def __init__(self, model: "_Modell"):
+        import highspy
+
+        self.a = model.matrix.tocsr()
+        self.a_csc = model.matrix
+        self.lb, self.ub, self.rhs = model.lb, model.ub, model.rhs
+        self.highspy = highspy
+
+    def _cells(self, j: int, radius: int) -> np.ndarray:
+        cells = np.array([j])
+        for _ in range(radius):
+            rows = np.unique(self.a_csc.indices[np.concatenate(
+                [np.arange(self.a_csc.indptr[c], self.a_csc.indptr[c + 1]) for c in cells])])
+            cells = np.unique(np.concatenate(
+                [cells, *(self.a.indices[self.a.indptr[r]:self.a.indptr[r + 1]] for r in rows)]))
+        return cells
+
+    def reach(self, j: int, sign: float, radius: int, values: np.ndarray) -> np.ndarray | None:
+        """A feasible point of the component minimising sign * x_j with only the cells near
+        j free; None if that LP has no optimum."""
+        free = self._cells(j, radius)
+        mask = np.zeros(self.a.shape[1], dtype=bool)
+        mask[free] = True
+        rows = np.unique(self.a_csc.indices[np.concatenate(
+            [np.arange(self.a_csc.indptr[c], self.a_csc.indptr[c + 1]) for c in free])])
+        sub = self.a[rows][:, free].tocsc()
+        fixed = self.a[rows][:, ~mask] @ values[~mask]
+        rhs = self.rhs[rows] - fixed
+        h = self.highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        lp = self.highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(free), len(rows)
+        cost = np.zeros(len(free))
+        cost[np.searchsorted(free, j)] = sign
+        lp.col_cost_ = cost
+        lp.col_lower_ = self.lb[free].astype(float)
+        lp.col_upper_ = self.ub[free].astype(float)
+        lp.row_lower_ = rhs
+        lp.row_upper_ = rhs
+        lp.a_matrix_.format_ = self.highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = sub.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = sub.indices.astype(np.int32)
+        lp.a_matrix_.value_ = sub.data.astype(float)
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(free), len(rows)
+        h.passModel(lp)
+        h.run()
+        if h.getModelStatus() != self.highspy.HighsModelStatus.kOptimal:
+            return None
+        x = values.astype(float).copy()
+        x[free] = np.asarray(h.getSolution().col_value, dtype=float)
+        return x
+
+
+# ---------------------------------------------------------------------------------------
+# audit of a publication
+# ---------------------------------------------------------------------------------------
+@dataclass
+class AuditResult:
+    """Outcome of the audit over all suppressed cells."""
+
+    geprueft: int             # suppressed cells judged
+    fehlerhaft: int           # of which not protected
+    engste_breite: float      # narrowest interval width (oben - unten); inf: none judged
+    # one row per judged cell: cell_id, sperrart, wahr, unten, oben, bedarf_unten,
+    # bedarf_oben, exakt, geschuetzt
+    intervalle: pd.DataFrame
+    lp_anzahl: int = 0
+    exakt: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.fehlerhaft == 0
+
+    @property
+    def fehler(self) -> pd.DataFrame:
+        return self.intervalle[~self.intervalle["geschuetzt"]].reset_index(drop=True)
+
+
+def audit(published_cells: pd.DataFrame, relations: pd.DataFrame, config: GeheimhaltungConfig,
+          *, true_values: pd.Series | None = None, exakt: bool = True,
+          cache: MutableMapping | None = None) -> AuditResult:
+    """Play the attacker against a publication.
+
+    `published_cells`: `cell_id`, `wert_art`, `status` (`gesperrt`: unknown to the
+    attacker; `verborgen`: an auxiliary unknown; anything else: published), `zaehler`,
+    `nenner` ('anteil'), optional `untergrenze` / `obergrenze`, `sensibel`, `fest`,
+    `ebene` (which cells the rules allow to suppress: they set the floors, see `bedarf`)
+    and `sperrart` ('primaer' / 'sekundaer', private: which requirement applies; default
+    'primaer', the stricter). The `zaehler` of a suppressed cell is its true value (pass
+    `protect`'s result), or give the true values as `true_values` (a Series indexed by
+    `cell_id`).
+
+    `cache`: a mapping the caller keeps across runs, block key -> verdict table of the
+    block (a Berichtsjahr): a year whose cells, values, relations, pattern and rules did
+    not change is not attacked again.
+    """
+    if "status" not in published_cells.columns:
+        raise GeheimhaltungError("published_cells: column 'status' missing")
+    cells = published_cells.reset_index(drop=True)
+    system = build_system(cells, relations)
+    status = cells["status"].astype(str).to_numpy()
+    supp = (status == GESPERRT) | (status == VERBORGEN)
+    values = numeric(cells, "zaehler")
+    if true_values is not None:
+        truth = pd.to_numeric(true_values, errors="coerce")
+        truth.index = truth.index.astype(str)
+        values = np.where(supp, truth.reindex(system.cell_ids).to_numpy(float), values)
+    if np.isnan(values[~supp]).any():
+        bad = system.cell_ids[~supp & np.isnan(values)][:5].tolist()
+        raise GeheimhaltungError(f"published cells without zaehler, e.g. {bad}")
+    if np.isnan(values[supp]).any():
+        bad = system.cell_ids[supp & np.isnan(values)][:5].tolist()
+        raise GeheimhaltungError(
+            f"true zaehler missing for suppressed cells, e.g. {bad} (pass protect's result or"
+            " true_values)")
+    check_values(system, values)
+    cells = cells.assign(zaehler=values)
+    if cache is None:
+        table, lps = _audit_table(cells, relations, config, exakt)
+    else:
+        tables, lps = [], 0
+        for _, idx, rel_rows in bloecke(cells, relations):
+            block = cells.iloc[idx].reset_index(drop=True)
+            block_rel = relations.iloc[rel_rows]
+            key = "audit|" + str(exakt) + "|" + block_key(block, block_rel, config,
+                                                          extra=("status", "sperrart"))
+            if key not in cache:
+                cache[key], count = _audit_table(block, block_rel, config, exakt)
+                lps += count
+            tables.append(cache[key])
+        table = pd.concat(tables, ignore_index=True) if tables else _audit_table(
+            cells, relations, config, exakt)[0]
+    width = float((table["oben"] - table["unten"]).min()) if len(table) else np.inf
+    return AuditResult(geprueft=len(table), fehlerhaft=int((~table["geschuetzt"]).sum()),
+                       engste_breite=width, intervalle=table, lp_anzahl=lps, exakt=exakt)
+
+
+def _audit_table(cells: pd.DataFrame, relations: pd.DataFrame, config: GeheimhaltungConfig,
+                 exakt: bool) -> tuple[pd.DataFrame, int]:
+    """The verdict table of a publication whose `zaehler` are the true values."""
+    system = build_system(cells, relations)
+    values = numeric(cells, "zaehler")
+    status = cells["status"].astype(str).to_numpy()
+    hidden = status == VERBORGEN
+    supp = (status == GESPERRT) | hidden
+    kind = (cells["sperrart"].astype(object).where(cells["sperrart"].notna(), PRIMAER)
+            .astype(str).to_numpy() if "sperrart" in cells.columns
+            else np.full(len(cells), PRIMAER, dtype=object))
+    primary = supp & ~hidden & (kind != SEKUNDAER)
+    system = with_relation_bounds(system)
+    frei = sperrbar(cells, system, values) | supp
+    need = bedarf(system, hidden, primary, values, config, frei=frei)
+    result = pruefen(system, supp, hidden, primary, values, config, need=need, exakt=exakt)
+    req = result.anforderung
+    idx = np.flatnonzero(req.geprueft)
+    table = pd.DataFrame({
+        "cell_id": system.cell_ids[idx],
+        "sperrart": np.where(req.primaer[idx], PRIMAER, SEKUNDAER),
+        "wahr": values[idx], "unten": result.unten[idx], "oben": result.oben[idx],
+        "bedarf_unten": req.bedarf_unten[idx], "bedarf_oben": req.bedarf_oben[idx],
+        "exakt": result.exakt_unten[idx] & result.exakt_oben[idx],
+        "geschuetzt": result.geschuetzt[idx]})
+    return table, result.lp_anzahl
