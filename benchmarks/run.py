@@ -4,7 +4,8 @@
 
 Generates the synthetic county at the given scale into a fresh home, then runs `spm run`
 as a separate process (the first run loads everything, a second run finds nothing new),
-and prints wall time and peak memory (max RSS of the process tree) per step.
+and prints wall time and peak memory (max RSS of the process tree) per step, then times
+disclosure control alone on the warehouse it built (benchmarks/geheimhaltung.py).
 """
 
 import argparse
@@ -65,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     for number in range(1, args.runs + 1):
         label = "spm run (load all)" if number == 1 else "spm run (nothing new)"
         rows.append((label, *_timed([spm, "--home", str(root), "run"], env)))
+
+    # disclosure control alone on the warehouse the runs built (cold and nothing changed)
+    warehouse = root / "warehouse" / "spm.duckdb"
+    if warehouse.exists():
+        print("\nDisclosure control on this warehouse (benchmarks/geheimhaltung.py):", flush=True)
+        subprocess.run([sys.executable, "-m", "benchmarks.geheimhaltung", "--warehouse",
+                        str(warehouse)], env=env)
 
     print(f"\nSPM benchmark, scale {args.scale}, {platform.node()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}")

@@ -42,6 +42,10 @@ class GeheimhaltungConfig:
     regelwerk_version: str = "2"
 
     def __post_init__(self):
+        # one spelling per value (2 and 2.0 are the same rules, and hash alike)
+        for name in ("dominanz_anteil", "schutzbereich", "schutzbereich_geld_anteil",
+                     "schutzbereich_geld_min"):
+            object.__setattr__(self, name, float(getattr(self, name)))
         if self.min_count < 1 or self.min_nenner < 0 or not 0 < self.dominanz_anteil <= 1:
             raise ValueError("invalid thresholds")
         if self.schutzbereich <= 0 or self.schutzbereich_geld_anteil < 0 \
