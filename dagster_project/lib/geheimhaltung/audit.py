@@ -168,7 +168,12 @@ def bedarf(system: Tabellensystem, hidden: np.ndarray, primary: np.ndarray,
     p = np.where(geld, np.maximum(config.schutzbereich_geld_anteil * np.abs(values),
                                   config.schutzbereich_geld_min), float(config.schutzbereich))
     step = np.where(geld, config.schutzbereich_geld_min, 1.0)
-    reach = np.where(primary, p, step)
+    # a relation with a `konstante` (S02, S08: nearly additive): an attacker who assumes
+    # plain additivity is off by the constant; the range is widened by it, so that this
+    # attacker too cannot narrow a primary cell below its protection range
+    shift = np.zeros(system.n)
+    np.maximum.at(shift, system.m_cell, np.abs(system.rel_b[system.m_rel]))
+    reach = np.where(primary, p + shift, step)
     need_lo, need_up = values - reach, values + reach
     need_lo = np.where(whole, np.floor(need_lo + 1e-9), need_lo)
     need_up = np.where(whole, np.ceil(need_up - 1e-9), need_up)
@@ -232,7 +237,8 @@ class Pruefung:
 def pruefen(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
             primary: np.ndarray, values: np.ndarray, config: GeheimhaltungConfig, *,
             need: Bedarf | None = None, cache: dict | None = None,
-            exakt: bool = False, boeden: bool = True) -> Pruefung:
+            exakt: bool = False, boeden: bool = True,
+            bekannt: np.ndarray | None = None) -> Pruefung:
     """Judge every suppressed cell of one publication (see the module docstring).
 
     `exakt=False`: a side wide enough may show a value the attacker can reach instead of
@@ -271,7 +277,9 @@ def pruefen(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
         limit=prop.limit, komponenten=int((n_cells > 0).sum()))
 
     # components that need LPs: not exact by propagation and holding a judged cell
-    judged_comp = np.bincount(labels[np.flatnonzero(need.geprueft)], minlength=ncomp) > 0
+    known = np.zeros(s.n, dtype=bool) if bekannt is None else bekannt & supp
+    judged_comp = np.bincount(labels[np.flatnonzero(need.geprueft & ~known)],
+                              minlength=ncomp) > 0
     lp_comp = ~exact_comp & judged_comp & (n_rels > 0)
     lp_rows = rows[lp_comp[labels[s.m_cell[rows]]]]
     if len(lp_rows):
@@ -281,18 +289,18 @@ def pruefen(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
         bounds = np.flatnonzero(np.r_[True, comp[1:] != comp[:-1], True])
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             _Komponente(s, lp_rows[a:b], lb, ub, rhs, values, need, result, exakt,
-                        cache).solve()
+                        cache, known).solve()
             result.lp_komponenten += 1
 
-    _judge(s, supp, values, need, result)
+    _judge(s, supp, values, need, result, known)
     if boeden and full.frei is not None:
-        _exact_floors(s, supp, values, full, need, result, rows, rhs, lb, ub)
+        _exact_floors(s, supp, values, full, need, result, rows, rhs, lb, ub, known)
     return result
 
 
 def _exact_floors(s: Tabellensystem, supp: np.ndarray, values: np.ndarray, full: Bedarf,
                   need: Anforderung, result: Pruefung, rows: np.ndarray, rhs: np.ndarray,
-                  lb: np.ndarray, ub: np.ndarray) -> None:
+                  lb: np.ndarray, ub: np.ndarray, known: np.ndarray) -> None:
     """A failing side may already be as wide as any pattern allows: the propagated
     floors of `bedarf` lie outside the exact ones where the relations form cycles. For
     every failing side, the exact floor (all `frei` cells suppressed) clips the
@@ -303,9 +311,7 @@ def _exact_floors(s: Tabellensystem, supp: np.ndarray, values: np.ndarray, full:
     models: dict = {}
     for f in np.flatnonzero(~result.geschuetzt).tolist():
         for side in ("lo", "up"):
-            missing = result.fehlt_unten[f] if side == "lo" else result.fehlt_oben[f]
-            if missing <= tol[f]:
-                continue
+            # both sides: a secondary cell that every publication fixes needs no partner
             floor = full.exakter_boden(s, values, f, side)
             if side == "lo":
                 if floor <= need.bedarf_unten[f] + tol[f]:
@@ -342,11 +348,11 @@ def _exact_floors(s: Tabellensystem, supp: np.ndarray, values: np.ndarray, full:
                     limiting = np.abs(dual) > 1e-9
                     result.duals[(f, side)] = (model.rels[limiting], dual[limiting])
     if changed:
-        _judge(s, supp, values, need, result)
+        _judge(s, supp, values, need, result, known)
 
 
 def _judge(s: Tabellensystem, supp: np.ndarray, values: np.ndarray, need: Anforderung,
-           result: Pruefung) -> None:
+           result: Pruefung, known: np.ndarray) -> None:
     lower, upper = round_inwards(s.ganzzahlig, result.unten, result.oben)
     result.unten, result.oben = lower, upper
     tol = tolerance(values)
@@ -361,9 +367,9 @@ def _judge(s: Tabellensystem, supp: np.ndarray, values: np.ndarray, need: Anford
     # a requirement that is a single value: every publication fixes the cell (inherent)
     point = need.bedarf_oben - need.bedarf_unten <= tol
     primary_ok = ok_lo & ok_up & (not_exact | point)
-    secondary_ok = (ok_lo & moves_lo) | (ok_up & moves_up)
+    secondary_ok = (ok_lo & moves_lo) | (ok_up & moves_up) | point
     protected = np.where(need.primaer, primary_ok, secondary_ok) & ~need.null
-    result.geschuetzt = protected | ~need.geprueft
+    result.geschuetzt = protected | known | ~need.geprueft
     # what is missing, per side; a secondary cell needs one side only: the one with room
     missing_lo = np.where(ok_lo, 0.0, missing_lo)
     missing_up = np.where(ok_up, 0.0, missing_up)
@@ -378,15 +384,16 @@ def _judge(s: Tabellensystem, supp: np.ndarray, values: np.ndarray, need: Anford
 class _Komponente:
     """One component solved with one persistent HiGHS model."""
 
-    def __init__(self, s, rows, lb, ub, rhs, values, need, result, exakt, cache):
+    def __init__(self, s, rows, lb, ub, rhs, values, need, result, exakt, cache, known):
         self.s, self.result, self.need, self.exakt, self.cache = s, result, need, exakt, cache
+        self.known = known
         self.cells = np.unique(s.m_cell[rows])
         self.rels = np.unique(s.m_rel[rows])
         self.rows, self.lb, self.ub, self.rhs, self.values = rows, lb, ub, rhs, values
 
     def solve(self) -> None:
         s, cells, result, need = self.s, self.cells, self.result, self.need
-        key = (self.exakt, cells.tobytes())
+        key = (self.exakt, cells.tobytes(), self.known[cells].tobytes())
         if self.cache is not None and key in self.cache:
             lo, up, ex_lo, ex_up, duals = self.cache[key]
             result.unten[cells], result.oben[cells] = lo, up
@@ -397,7 +404,7 @@ class _Komponente:
         tol = tolerance(v)
         outer_lo, outer_up = result.unten[cells].copy(), result.oben[cells].copy()
         seen_lo, seen_up = v.astype(float).copy(), v.astype(float).copy()
-        judged = need.geprueft[cells]
+        judged = need.geprueft[cells] & ~self.known[cells]
         prim = need.primaer[cells]
         n_lo, n_up = need.bedarf_unten[cells], need.bedarf_oben[cells]
         tiny = 1e-9 * np.maximum(np.abs(v), 1.0)

@@ -388,13 +388,16 @@ def _protect_block(cells: pd.DataFrame, relations: pd.DataFrame, config: Geheimh
     cost.fixed |= need.boden_oben - need.boden_unten <= tolerance(values)
     cost.eligible &= ~cost.fixed
     cache: dict = {}
+    known = np.zeros(len(cells), dtype=bool)
     history: list[tuple[int, int]] = []
     failing = np.zeros(len(cells), dtype=bool)
     for _ in range(config.max_runden):
         _secondary(system, supp, primary, values, need.bedarf_unten, need.bedarf_oben, cost,
                    reason)
         verdict = pruefen(system, supp, hidden, primary, values, config, need=need, cache=cache,
-                          boeden=len(history) >= 2)
+                          boeden=len(history) >= 2, bekannt=known)
+        # suppressing more only widens the attacker's set: protected stays protected
+        known |= verdict.geprueft & verdict.geschuetzt
         stats["lp_anzahl"] = stats.get("lp_anzahl", 0) + verdict.lp_anzahl
         failing = ~verdict.geschuetzt
         history.append((int(supp.sum()), int(failing.sum())))
@@ -402,6 +405,12 @@ def _protect_block(cells: pd.DataFrame, relations: pd.DataFrame, config: Geheimh
             break
         stalled = len(history) > 2 and history[-1][1] >= history[-3][1]
         if _complete(system, verdict, values, supp, cost, reason, stalled) == 0:
+            # nothing left to suppress: what every publication fixes may be all there is
+            verdict = pruefen(system, supp, hidden, primary, values, config, need=need,
+                              cache=cache, boeden=True, bekannt=known)
+            failing = ~verdict.geschuetzt
+            if not failing.any():
+                break
             raise GeheimhaltungError(
                 f"{int(failing.sum())} gesperrte Zellen lassen sich nicht schützen (keine"
                 f" weitere sperrbare Zelle in ihren Relationen), z. B."
