@@ -8,12 +8,15 @@ catalogue. The page does not depend on the seed's `berechnet` column (which indi
 computed yet); the Stichtag rules per source follow shared/spec/indicators.md
 ("Berichtsjahr", "Population denominators") and docs/decisions.md ("Stichtage and
 Berichtsjahre per source"); the pool of the G indicators is the setting `seu_pool_jahre`
-(`config/settings.yaml`, passed to dbt as a variable), documented with its default.
+(`config/settings.yaml`, passed to dbt as a variable), documented with its default; so
+are the disclosure rules (setting `geheimhaltung`: only a sensitive numerator is protected,
+one status `gesperrt` for every suppressed value, the denominator is always published).
 """
 
 import csv
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.settings import Settings
@@ -122,7 +125,68 @@ def pool_hinweis(pool_jahre: int) -> str:
     )
 
 
-def _section(row: dict[str, str], pool_jahre: int) -> list[str]:
+@dataclass(frozen=True)
+class Sperrregeln:
+    """The defaults of the disclosure rules named on the page (settings `geheimhaltung:`)."""
+
+    min_count: int = 3
+    min_nenner: int = 10
+    dominanz_anteil: float = 0.85
+
+    @property
+    def kleine_zahl(self) -> str:
+        """The counts that are suppressed, German: "1 oder 2" for min_count 3."""
+        if self.min_count <= 2:
+            return "1"
+        if self.min_count == 3:
+            return "1 oder 2"
+        return f"1 bis {self.min_count - 1}"
+
+
+def sperrregeln() -> Sperrregeln:
+    """The defaults of the setting `geheimhaltung` (config/settings.yaml)."""
+    config = Settings().geheimhaltung
+    return Sperrregeln(int(config.min_count), int(config.min_nenner),
+                       float(config.dominanz_anteil))
+
+
+def _geheimhaltung(row: dict[str, str], sensibel: bool, regeln: Sperrregeln) -> str:
+    """The disclosure rule of one indicator (indicators.md, privacy-and-publishing.md): only
+    a sensitive numerator is protected, the denominator is always published."""
+    if not sensibel:
+        return "nicht sensibel – wird ohne Geheimhaltungsprüfung veröffentlicht"
+    klein = regeln.kleine_zahl
+    if row["einheit"].startswith("EUR"):
+        regel = (f"die Geldsumme im Zähler wird gesperrt, wenn weniger als {regeln.min_count} "
+                 f"Fälle beitragen oder ein Fall mehr als {regeln.dominanz_anteil * 100:g} % "
+                 "ausmacht")
+    elif row["nenner"].strip():
+        regel = (f"ein Zähler von {klein} wird gesperrt, ebenso ein Zähler bei einem Nenner "
+                 f"unter {regeln.min_nenner} oder wenn nur {klein} des Nenners nicht "
+                 "betroffen sind")
+    else:
+        regel = f"eine Anzahl von {klein} wird gesperrt"
+    text = (f"sensibel – der Zähler unterliegt der statistischen Geheimhaltung: {regel} "
+            "(Voreinstellungen), dazu Werte, aus denen sich ein gesperrter Wert "
+            "zurückrechnen ließe; gesperrt heißt Zähler und Wert leer, Status `gesperrt`, in "
+            "Excel „•“")
+    return text + (". Der Nenner wird immer veröffentlicht" if row["nenner"].strip() else "")
+
+
+def sensible_indikatoren(katalog: list[dict[str, str]]) -> str:
+    """The sensitive indicators per Bereich, German: a whole Bereich by name, else codes."""
+    parts = []
+    for bereich in dict.fromkeys(row["bereich"] for row in katalog):
+        rows = [row for row in katalog if row["bereich"] == bereich]
+        codes = [row["code"] for row in rows if row["sensibel"].strip().lower() == "true"]
+        if codes and len(codes) == len(rows):
+            parts.append(f"alle Indikatoren „{bereich}“ ({codes[0]}–{codes[-1]})")
+        elif codes:
+            parts.append(f"aus „{bereich}“: {', '.join(codes)}")
+    return "; ".join(parts) if parts else "keine"
+
+
+def _section(row: dict[str, str], pool_jahre: int, regeln: Sperrregeln) -> list[str]:
     sensibel = row["sensibel"].strip().lower() == "true"
     out = [f"### {row['code']} – {row['name']}", ""]
     out.append(f"- **Bereich:** {row['bereich']}")
@@ -133,19 +197,18 @@ def _section(row: dict[str, str], pool_jahre: int) -> list[str]:
     out.append(f"- **Quelle:** {row['quelle']}")
     out.append(f"- **Stichtag und Berichtsjahr:** {stichtagsregel(row)}")
     out.append(f"- **Polarität:** {POLARITAET[row['richtung'].strip()]}")
-    out.append("- **Geheimhaltung:** " + (
-        "sensibel – unterliegt der statistischen Geheimhaltung; Werte werden erst nach der "
-        "Geheimhaltungsprüfung veröffentlicht" if sensibel else
-        "nicht sensibel – wird ohne Geheimhaltungsprüfung veröffentlicht"))
+    out.append("- **Geheimhaltung:** " + _geheimhaltung(row, sensibel, regeln))
     if "seu" in _quellen(row["quelle"]):
         out.append(f"- **Bezugszeitraum:** {pool_hinweis(pool_jahre)}")
     out.append("")
     return out
 
 
-def render(katalog: list[dict[str, str]] | None = None, pool_jahre: int | None = None) -> str:
+def render(katalog: list[dict[str, str]] | None = None, pool_jahre: int | None = None,
+           regeln: Sperrregeln | None = None) -> str:
     katalog = read_katalog() if katalog is None else katalog
     pool_jahre = seu_pool_jahre() if pool_jahre is None else pool_jahre
+    regeln = sperrregeln() if regeln is None else regeln
     lines = [
         "# Indikatorenkatalog",
         "",
@@ -180,7 +243,13 @@ def render(katalog: list[dict[str, str]] | None = None, pool_jahre: int | None =
         "Dezimalkomma.",
         "- Status jedes Werts: `ok`; `kein_nenner` (Nenner fehlt oder ist 0, kein Wert); "
         "`keine_daten` (für den Raum liegt in diesem Jahr keine Lieferung vor); `gesperrt` "
-        "und `gesperrt_sekundaer` (Geheimhaltung).",
+        "(Wert aus Gründen der Geheimhaltung gesperrt: Zähler und Wert sind leer, in Excel "
+        "„•“; ein Status für jeden gesperrten Wert, gleich ob er selbst auf einer zu kleinen "
+        "Fallzahl beruht oder einen anderen gesperrten Wert schützt). Der Nenner wird immer "
+        "veröffentlicht.",
+        f"- Sensibel (Spalte „sensibel“) ist nur der Zähler dieser Indikatoren: "
+        f"{sensible_indikatoren(katalog)}. Alle Nenner und alle übrigen Indikatoren werden "
+        "ohne Geheimhaltung veröffentlicht.",
         "- Polarität: `+` ein hoher Wert bedeutet eine höhere Belastung, `-` eine geringere "
         "Belastung; ohne Angabe keine Wertung.",
         "",
@@ -202,7 +271,7 @@ def render(katalog: list[dict[str, str]] | None = None, pool_jahre: int | None =
         lines += [f"## {bereich}", ""]
         for row in katalog:
             if row["bereich"] == bereich:
-                lines += _section(row, pool_jahre)
+                lines += _section(row, pool_jahre, regeln)
     return "\n".join(lines)
 
 

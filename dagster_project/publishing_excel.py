@@ -12,8 +12,9 @@ Layout, chosen for planners who compare areas and years:
 - sheet "Räume": the areas with Gliederung, name, validity and area.
 Values are numbers (unrounded, as published) with the number format `#,##0.00` (counts
 `#,##0`): Excel and LibreOffice show them with the decimal comma and thousands points of a
-German locale. Suppressed cells (`gesperrt`, `gesperrt_sekundaer`) show "•", cells without
-a value for want of a denominator or a delivery (`kein_nenner`, `keine_daten`) show "–".
+German locale. Suppressed cells (the one status `gesperrt`, whether suppressed primarily
+or secondarily: the footnote does not tell) show "•", cells without a value for want of a
+denominator or a delivery (`kein_nenner`, `keine_daten`) show "–".
 """
 
 import datetime as dt
@@ -44,10 +45,8 @@ FORMAT_WERT = "#,##0.00"
 FORMAT_ANZAHL = "#,##0"
 FORMAT_DATUM = "DD.MM.YYYY"
 
-ERKLAERUNG_GESPERRT = (
-    "gesperrt (Geheimhaltung): Der Wert wird nicht veröffentlicht, weil er auf sehr kleinen "
-    "Fallzahlen beruht (primäre Sperrung) oder weil er sich sonst aus anderen "
-    "veröffentlichten Werten zurückrechnen ließe (sekundäre Sperrung).")
+TEXT_GESPERRT = "Wert aus Gründen der Geheimhaltung gesperrt."
+ERKLAERUNG_GESPERRT = f"gesperrt: {TEXT_GESPERRT}"
 ERKLAERUNG_KEIN_WERT = (
     "kein Wert: Der Nenner fehlt oder ist 0 (z. B. keine Einwohnerlieferung zum passenden "
     "Stichtag, Vorjahr fehlt) oder für den Raum liegt keine Lieferung der Quelle vor.")
@@ -136,7 +135,7 @@ def _cell_value(row: dict | None):
     """(value, number format) of one Berichtsjahr's cell."""
     if row is None:
         return None, None
-    if row["status"] in GESPERRT:
+    if row["status"] == GESPERRT:
         return ZEICHEN_GESPERRT, None
     if row["wert"] is None:
         return (ZEICHEN_KEIN_WERT if row["status"] in KEIN_WERT else None), None

@@ -52,8 +52,9 @@ import numpy as np
 from dagster_project import qualitaet
 from dagster_project.publishing import PublishError, build_published_db
 from dagster_project.publishing_excel import (
-    ERKLAERUNG_GESPERRT,
     ERKLAERUNG_KEIN_WERT,
+    TEXT_GESPERRT,
+    ZEICHEN_GESPERRT,
     write_workbook,
 )
 from dagster_project.publishing_gebiete import (
@@ -315,7 +316,9 @@ def _csv_readme(con: duckdb.DuckDBPyConnection, gebiet: Gebiet, version: str,
         "spm.duckdb, Parquet und PostgreSQL). Werte ungerundet.",
         "",
         "Zeichenerklärung (Spalte status):",
-        f"  {' / '.join(GESPERRT)}: {ERKLAERUNG_GESPERRT} Die Wertspalten sind leer.",
+        f"  {GESPERRT}: {TEXT_GESPERRT} In Excel „{ZEICHEN_GESPERRT}“. In indikatorwerte "
+        "sind zaehler und wert leer, der nenner wird veröffentlicht; in hze_hilfearten sind "
+        "die gesperrten Angaben leer.",
         f"  {' / '.join(KEIN_WERT)}: {ERKLAERUNG_KEIN_WERT} Der Wert ist leer.",
         "",
         "Datenstand (Stichtag je Quelle und Berichtsjahr):",

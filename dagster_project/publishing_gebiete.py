@@ -15,8 +15,12 @@ from dataclasses import dataclass
 
 import duckdb
 
-GESPERRT = ("gesperrt", "gesperrt_sekundaer")
+# the one published status of a suppressed value, primary and secondary alike (which one
+# is recorded in the private suppression log only); shown as "•"
+GESPERRT = "gesperrt"
 KEIN_WERT = ("kein_nenner", "keine_daten")
+# every status a published table may show
+STATUS = ("ok", GESPERRT, *KEIN_WERT)
 
 
 @dataclass(frozen=True)

@@ -9,33 +9,37 @@ disclosure control) and looks only at what a reader would see:
    identifiers, birth date, address parts, coordinates, line numbers);
 2. no sensitive count with value 1 to `min_count - 1` is shown, whatever its status:
    - `indikatorwerte`: `zaehler` of every indicator the catalogue (`indikatoren.sensibel`)
-     marks sensitive, on every level where it is sensitive (household figures H only below
-     `kommune`), except sums of money (unit in EUR: the dominance rule protects them);
+     marks sensitive (indicators.md: the numerators of S, E, G, BI, H04 and H06), on every
+     level, except sums of money (unit in EUR: the dominance rule protects them);
+     denominators are never sensitive;
    - `hze_hilfearten`: every case count (`anzahl_*`);
-   - `datenstand`: `zeilen` of a source whose indicators are sensitive at municipality
-     level (the catalogue's first source of a sensitive indicator other than H);
-3. nothing suppressed is shown: in a row with status `gesperrt` / `gesperrt_sekundaer`,
-   `wert` is empty; with `gesperrt` (the numerator failed a primary rule) `zaehler` and
-   `zeilen` too; a `gesperrt_sekundaer` row of `indikatorwerte` shows at most one of
-   `zaehler` and `nenner` (the other one is the suppressed cell), and a suppressed row of
-   `hze_hilfearten` has at least one empty figure.
+   - `datenstand`: `zeilen` of a source of sensitive indicators (the catalogue's first
+     source of a sensitive indicator other than H: the household figures come from the
+     residents register, whose row count is the population);
+3. every `status` is one of the published statuses (`STATUS`: `ok`, `gesperrt`,
+   `kein_nenner`, `keine_daten`); anything else is a finding, above all a mark of the kind
+   of suppression such as `gesperrt_sekundaer` (one status `gesperrt` covers primary and
+   secondary suppression; which one is recorded in the private log only);
+4. nothing suppressed is shown: a row with status `gesperrt` shows no `wert`, no `zaehler`
+   and no `zeilen` (its `nenner` is published: denominators are never suppressed), and a
+   `gesperrt` row of `hze_hilfearten` has at least one empty figure.
 
 A finding raises PublishError (German, naming table, rule and the number of rows, never a
 value); `publish_all` then removes the new version and the previous one stays untouched.
 The figures of a passed check go to the table `qualitaet`.
 """
 
+import re
 from dataclasses import dataclass, field
 
 import duckdb
 
 from dagster_project.publishing import FORBIDDEN_COLUMNS, PublishError
+from dagster_project.publishing_gebiete import GESPERRT, STATUS
 
-GESPERRT = ("gesperrt", "gesperrt_sekundaer")
-# levels on which household figures (H) are not sensitive (indicators.md)
-HAUSHALTE_NICHT_SENSIBEL = ("kommune", "kreis")
-# per table the columns holding a primary count (blank when the row is `gesperrt`)
-_PRIMAER = ("zaehler", "zeilen")
+# the columns blank in every `gesperrt` row (with `wert`): the protected count
+_GESPERRTE_SPALTEN = ("zaehler", "zeilen")
+_STATUS_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 @dataclass
@@ -45,7 +49,7 @@ class Leckbericht:
     tabellen: int = 0
     zeilen: int = 0
     sensible_werte: int = 0          # shown sensitive counts compared with min_count
-    gesperrte_zeilen: int = 0        # rows with a suppressed status checked for blanks
+    gesperrte_zeilen: int = 0        # rows with status `gesperrt` checked for blanks
     befunde: list[str] = field(default_factory=list)
 
     def kennzahlen(self) -> dict[str, int]:
@@ -78,11 +82,9 @@ def _sensitive_counts(con, tables: dict[str, list[str]], bericht: Leckbericht,
                       min_count: int) -> None:
     small = f"between 0.5 and {min_count - 0.5}"       # counts 1 .. min_count - 1
     if {"indikatorwerte", "indikatoren"} <= set(tables):
-        sensitive = f"""
+        sensitive = """
             from main.indikatorwerte w join main.indikatoren i using (code)
             where i.sensibel and coalesce(i.einheit, '') not like 'EUR%'
-              and not (w.code like 'H%' and w.gliederung in
-                       {HAUSHALTE_NICHT_SENSIBEL!r})
               and w.zaehler is not null"""
         bericht.sensible_werte += _count(con, f"select count(*) {sensitive}")
         _finding(bericht, con, "indikatorwerte",
@@ -108,24 +110,39 @@ def _sensitive_counts(con, tables: dict[str, list[str]], bericht: Leckbericht,
                  "Indikatoren", f"select count(*) {shown} and d.zeilen {small}")
 
 
-def _suppressed_shown(con, tables: dict[str, list[str]], bericht: Leckbericht) -> None:
-    suppressed = ", ".join(f"'{s}'" for s in GESPERRT)
+def _unknown_status(con, tables: dict[str, list[str]], bericht: Leckbericht) -> None:
+    """A status other than the published ones (or none). The finding names it when it looks
+    like a status code (`gesperrt_sekundaer`), never other text."""
+    known = ", ".join(f"'{s}'" for s in STATUS)
     for table, cols in tables.items():
         if "status" not in cols:
             continue
-        where = f'from main."{table}" where status in ({suppressed})'
+        rows = con.execute(
+            f'select status, count(*) from main."{table}" '
+            f"where status is null or status not in ({known}) group by 1 order by 1 nulls first"
+        ).fetchall()
+        for status, n in rows:
+            if status is None:
+                name = "ohne Status"
+            elif _STATUS_CODE.match(status):
+                name = f"mit unbekanntem Status „{status}“"
+            else:
+                name = "mit unbekanntem Status"
+            if status is not None and status.startswith(GESPERRT):
+                name += (f" (veröffentlicht wird nur „{GESPERRT}“, nie die Art der Sperrung: "
+                         "primär oder sekundär steht nur im privaten Sperrprotokoll)")
+            bericht.befunde.append(f"{table}: {n} Zeile(n) {name}")
+
+
+def _suppressed_shown(con, tables: dict[str, list[str]], bericht: Leckbericht) -> None:
+    for table, cols in tables.items():
+        if "status" not in cols:
+            continue
+        where = f'from main."{table}" where status = \'{GESPERRT}\''
         bericht.gesperrte_zeilen += _count(con, f"select count(*) {where}")
-        if "wert" in cols:
-            _finding(bericht, con, table, "gesperrt, aber mit wert",
-                     f"select count(*) {where} and wert is not null")
-        for column in (c for c in _PRIMAER if c in cols):
+        for column in (c for c in ("wert", *_GESPERRTE_SPALTEN) if c in cols):
             _finding(bericht, con, table, f"mit Status gesperrt, aber mit {column}",
-                     f"select count(*) {where} and status = 'gesperrt' "
-                     f'and "{column}" is not null')
-        if {"zaehler", "nenner"} <= set(cols):
-            _finding(bericht, con, table, "gesperrt, aber mit zaehler und nenner",
-                     f"select count(*) {where} and zaehler is not null "
-                     "and nenner is not null")
+                     f'select count(*) {where} and "{column}" is not null')
         figures = [c for c in cols if c.startswith(("anzahl_", "ausgaben"))]
         if table == "hze_hilfearten" and figures:
             all_shown = " and ".join(f'"{c}" is not null' for c in figures)
@@ -146,6 +163,7 @@ def check_leaks(con: duckdb.DuckDBPyConnection, min_count: int = 3) -> Leckberic
         if private:
             bericht.befunde.append(f"{table}: Spalte(n) mit Einzeldaten: {', '.join(private)}")
     _sensitive_counts(con, tables, bericht, min_count)
+    _unknown_status(con, tables, bericht)
     _suppressed_shown(con, tables, bericht)
     if bericht.befunde:
         raise PublishError("Leckprüfung der neuen Fassung nicht bestanden: "

@@ -2,8 +2,10 @@
 
 Deliveries with their status, the GX contract results per delivery, quarantine by source and
 reason, the address match rate per source, Stichtag and municipality (flagged below the
-configured minimum) and the unmatched addresses the office should fix. It stays in the
-private zone: it lists addresses and original lines of rejected rows.
+configured minimum), the unmatched addresses the office should fix, and the suppressions of
+disclosure control per published table split into primary and secondary (`sperrart` of the
+suppression log: published is only the one status `gesperrt`). It stays in the private
+zone: it lists addresses and original lines of rejected rows.
 """
 
 import html
@@ -79,6 +81,26 @@ def match_rates(con) -> list[tuple]:
         from marts.mart_adressabgleich order by quelle, stichtag, ags""").fetchall()
 
 
+def suppressions(con) -> list[tuple]:
+    """(tabelle, zellen, gesperrt, primaer, sekundaer) from the private suppression log, or
+    [] before dbt ran (or while the log has no `sperrart`)."""
+    if not _table_exists(con, "marts", "mart_geheimhaltung_protokoll"):
+        return []
+    columns = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'marts' and table_name = 'mart_geheimhaltung_protokoll'"
+    ).fetchall()}
+    if not {"tabelle", "status", "sperrart"} <= columns:
+        return []
+    return con.execute("""
+        select tabelle, count(*) as zellen,
+               count(*) filter (where status = 'gesperrt') as gesperrt,
+               count(*) filter (where status = 'gesperrt' and sperrart = 'primaer') as primaer,
+               count(*) filter (where status = 'gesperrt' and sperrart = 'sekundaer')
+                   as sekundaer
+        from marts.mart_geheimhaltung_protokoll group by tabelle order by tabelle""").fetchall()
+
+
 def build_quality_report(home: Home) -> Path:
     settings = load_settings(home.config)
     con = duckdb.connect(str(home.warehouse), read_only=True)
@@ -104,6 +126,7 @@ def build_quality_report(home: Home) -> Path:
                 select quelle, stichtag, ags, strasse, hausnummer, hausnummer_zusatz_norm, anzahl
                 from marts.mart_adressen_ohne_zuordnung
                 order by anzahl desc, quelle, stichtag, ags, strasse""").fetchall()
+        sperrungen = suppressions(con)
     finally:
         con.close()
 
@@ -142,6 +165,15 @@ def build_quality_report(home: Home) -> Path:
         "<h2>Adressen ohne Zuordnung (zur Korrektur)</h2>",
         _html_table(["Quelle", "Stichtag", "Gemeinde", "Straße", "Hausnummer", "Zusatz",
                      "Datensätze"], unmatched),
+        "<h2>Geheimhaltung: gesperrte Werte je Tabelle</h2>",
+        "<p class='hinweis'>Aus dem Sperrprotokoll (<code>marts.mart_geheimhaltung_protokoll"
+        "</code>): Zellen sind die sensiblen Zähler und die Angaben der Hilfearten. Primär "
+        "gesperrt ist ein Wert, der selbst gegen eine Regel verstößt, sekundär einer, der "
+        "einen anderen schützt. Veröffentlicht wird nur der eine Status <code>gesperrt</code>"
+        " („•“); die Aufteilung steht nur hier und im Sperrprotokoll und darf nicht "
+        "weitergegeben werden.</p>",
+        _html_table(["Tabelle", "Zellen", "gesperrt", "davon primär", "davon sekundär"],
+                    sperrungen),
         "</body></html>",
     ]
     home.quality.mkdir(parents=True, exist_ok=True)

@@ -73,13 +73,14 @@ sozialindex:
 geheimhaltung:
   # Fallzahlen von 1 bis unter min_count werden gesperrt (0 wird veröffentlicht).
   min_count: 3
-  # Quoten mit einem Nenner unter min_nenner werden gesperrt.
+  # Quoten mit einem Nenner unter min_nenner werden gesperrt (außer 0; Nenner werden nie
+  # gesperrt).
   min_nenner: 10
   # Geldsummen, bei denen der größte Einzelfall mehr als diesen Anteil ausmacht, werden
   # gesperrt (Dominanzregel).
   dominanz_anteil: 0.85
-  # Schutzbereich: kein gesperrter Wert darf aus den veröffentlichten Tabellen genauer als
-  # auf plus/minus so viele Fälle eingegrenzt werden können.
+  # Schutzbereich: kein primär gesperrter Wert darf aus den veröffentlichten Tabellen
+  # genauer als auf plus/minus so viele Fälle eingegrenzt werden können.
   schutzbereich: 2
 """
 

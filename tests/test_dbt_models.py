@@ -75,21 +75,34 @@ def test_published_schema_holds_only_aggregates(built):
     ).fetchall()}
     assert {"indikatoren", "raeume", "indikatorwerte", "bevoelkerung", "hze_hilfearten",
             "sozialindex"} <= tables
-    # sensitive values are published only after disclosure control: no count 1..2 shown
+    # sensitive values (the catalogue's numerators, on every level) are published only
+    # after disclosure control: no count 1..2 shown
     shown_small = built.execute("""
         select count(*) from published.indikatorwerte w
         join published.indikatoren i using (code)
-        where i.sensibel and w.status = 'ok' and w.zaehler between 1 and 2
-          and not (w.code like 'H%' and w.gliederung in ('kommune', 'kreis'))""").fetchone()[0]
+        where i.sensibel and w.status = 'ok' and w.zaehler between 1 and 2""").fetchone()[0]
     assert shown_small == 0
-    # a suppressed value shows no wert; its zaehler only when just the nenner (a protected
-    # count itself) was suppressed
+    # one status for every suppressed value: no other status, no mark of its kind
+    statuses = {s for (s,) in built.execute(
+        "select distinct status from published.indikatorwerte").fetchall()}
+    assert statuses <= {"ok", "gesperrt", "kein_nenner", "keine_daten"}, statuses
+    # a suppressed value shows neither zaehler nor wert, and only a sensitive one is
+    # suppressed
     suppressed = built.execute("""
-        select count(*) from published.indikatorwerte
-        where status like 'gesperrt%'
-          and (wert is not null or (zaehler is not null and nenner is not null))
-        """).fetchone()[0]
-    assert suppressed == 0
+        select count(*) filter (where w.wert is not null or w.zaehler is not null),
+               count(*) filter (where not i.sensibel)
+        from published.indikatorwerte w join published.indikatoren i using (code)
+        where w.status = 'gesperrt'""").fetchone()
+    assert suppressed == (0, 0)
+    # denominators are never suppressed: every nenner is the mart's
+    nenner = built.execute("""
+        select count(*) filter (where p.nenner is distinct from m.nenner),
+               count(*) filter (where p.status = 'gesperrt' and p.nenner is not null)
+        from published.indikatorwerte p
+        join marts.mart_indikatorwerte m using (code, gliederung, raum_id, berichtsjahr)
+        """).fetchone()
+    assert nenner[0] == 0
+    assert nenner[1] > 0, "suppressed shares publish their denominator"
     # the tiny hand-made county has small counts: some are suppressed, and they are visible
     # as such
     assert built.execute("select count(*) from published.indikatorwerte "

@@ -101,15 +101,23 @@ def test_every_gebiet_has_every_s_indicator(built):
 
 def test_s_indicators_are_published_only_protected(built):
     # the hand-made county has tiny counts: no S count of 1 or 2 is shown, and every
-    # suppressed value is blank
+    # suppressed value has no zaehler and no wert, its one status `gesperrt` and (for the
+    # quotas) its denominator, which is never suppressed
     shown_small = built.execute("""
         select count(*) from published.indikatorwerte
         where code like 'S%' and status = 'ok' and zaehler between 1 and 2""").fetchone()[0]
     assert shown_small == 0
     blank = built.execute("""
-        select count(*), count(wert) from published.indikatorwerte
-        where code like 'S%' and status like 'gesperrt%'""").fetchone()
-    assert blank[0] > 0 and blank[1] == 0
+        select count(*), count(wert), count(zaehler),
+               count(*) filter (where code not in ('S01', 'S02')),
+               count(nenner) filter (where code not in ('S01', 'S02'))
+        from published.indikatorwerte
+        where code like 'S%' and status = 'gesperrt'""").fetchone()
+    assert blank[0] > 0 and blank[1] == 0 and blank[2] == 0
+    assert blank[3] > 0 and blank[4] == blank[3]
+    statuses = {s for (s,) in built.execute(
+        "select distinct status from published.indikatorwerte where code like 'S%'").fetchall()}
+    assert statuses <= {"ok", "gesperrt", "kein_nenner", "keine_daten"}, statuses
     sensibel = built.execute(
         "select bool_and(sensibel) from published.indikatoren where code like 'S%'").fetchone()[0]
     assert sensibel

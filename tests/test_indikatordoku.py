@@ -8,6 +8,7 @@ import pytest
 from dagster_project.indikatordoku import (
     KATALOG,
     STICHTAGSREGEL,
+    Sperrregeln,
     read_katalog,
     render,
     seu_pool_jahre,
@@ -87,3 +88,37 @@ def test_unknown_source_is_an_error():
 def test_catalogue_is_read_with_the_csv_module():
     with KATALOG.open(encoding="utf-8", newline="") as f:
         assert len(list(csv.DictReader(f))) == len(read_katalog()) == 59
+
+
+def test_only_the_numerators_of_the_spec_are_sensitive():
+    """indicators.md: the numerators of every S, E, G and BI indicator and of H04 and H06
+    are sensitive; B, K and the other H indicators are not."""
+    katalog = read_katalog()
+    sensibel = {row["code"] for row in katalog if row["sensibel"] == "true"}
+    assert {row["sensibel"] for row in katalog} == {"true", "false"}
+    assert sensibel == {row["code"] for row in katalog
+                        if row["code"][0] in "SEG" or row["code"].startswith("BI")} \
+        | {"H04", "H06"}
+    page = render()
+    assert ("aus „Haushalts- und Lebensformen“: H04, H06; alle Indikatoren „Soziale Lage "
+            "(SGB II)“ (S01–S10)") in page
+    sections = _sections(page)
+    for code in ("H01", "H02", "H03", "H05", "H07", "K01", "K02", "K03", "K04", "B01"):
+        assert "**Geheimhaltung:** nicht sensibel –" in sections[code], code
+
+
+def test_one_status_for_every_suppressed_value_and_the_denominator_is_published():
+    page = render()
+    assert "gesperrt_sekundaer" not in page
+    status = next(line for line in page.splitlines() if line.startswith("- Status jedes Werts"))
+    assert "`gesperrt` (Wert aus Gründen der Geheimhaltung gesperrt" in status
+    assert "Der Nenner wird immer veröffentlicht." in status
+    sections = _sections(page)
+    assert "ein Zähler von 1 oder 2 wird gesperrt" in sections["S03"]
+    assert "Der Nenner wird immer veröffentlicht" in sections["S03"]
+    assert "Nenner" not in sections["S01"].split("**Geheimhaltung:**")[1]   # a count
+    assert "mehr als 85 %" in sections["E08"]
+    regeln = Sperrregeln(min_count=5, min_nenner=20, dominanz_anteil=0.9)
+    stricter = _sections(render(regeln=regeln))
+    assert "ein Zähler von 1 bis 4 wird gesperrt" in stricter["S03"]
+    assert "Nenner unter 20" in stricter["S03"] and "mehr als 90 %" in stricter["E08"]

@@ -8,14 +8,16 @@ UTF-8 with BOM) – and must hold:
 - no pseudonym and no street of the delivered files (taken from the delivered CSV and XLSX
   files of `demo_run.delivered`), and nothing that looks like a pseudonym (16 or more hex
   characters);
-- no sensitive count from 1 to min_count - 1 shown: `zaehler` of a sensitive indicator on
-  a level where it is sensitive (household figures H only below `kommune`; money excluded),
+- no sensitive count from 1 to min_count - 1 shown: `zaehler` of a sensitive indicator
+  (the catalogue's `sensibel`: S, E, G, BI, H04 and H06, on every level; money excluded),
   the case counts of `hze_hilfearten`, the row counts of `datenstand` of a source of
   sensitive indicators;
-- nothing suppressed shown: status `gesperrt` / `gesperrt_sekundaer` without `wert`;
-  `gesperrt` without `zaehler` / `zeilen`; a suppressed indicator row shows at most one of
-  `zaehler` and `nenner`; a suppressed `hze_hilfearten` row has an empty figure; a
-  suppressed value is "•" in Excel.
+- only the published statuses (`ok`, `gesperrt`, `kein_nenner`, `keine_daten`): one status
+  `gesperrt` for primary and secondary suppression, so no `gesperrt_sekundaer` in any
+  status and in no text anywhere;
+- nothing suppressed shown: a `gesperrt` row has no `wert`, no `zaehler`, no `zeilen` (its
+  `nenner` is published: denominators are never suppressed); a `gesperrt` row of
+  `hze_hilfearten` has an empty figure; a suppressed value is "•" in Excel.
 
 The rules are implemented here independently of `dagster_project/publishing_leaks.py`
 (pandas on what the files hold). `leaks_in_frame` checks one table as a DataFrame, from
@@ -42,7 +44,10 @@ from ingestion.settings import load_settings
 # the published schema (privacy-and-publishing.md)
 EXPECTED_TABLES = {"indikatoren", "raeume", "indikatorwerte", "sozialindex", "hze_hilfearten",
                    "bevoelkerung", "datenstand", "qualitaet"}
-GESPERRT = {"gesperrt", "gesperrt_sekundaer"}
+GESPERRT = "gesperrt"
+STATUS = {"ok", GESPERRT, "kein_nenner", "keine_daten"}
+# the kind of suppression is private (suppression log only)
+SPERRART = "gesperrt_sekundaer"
 ALLOWED_IDS = {"raum_id", "lauf_id"}
 # delivered columns holding pseudonyms of persons, cases and Bedarfsgemeinschaften
 PSEUDONYM_COLUMNS = re.compile(r"^(person_id|ehegatte_id|elternteil\d_id|bg_id|fall_id|"
@@ -191,6 +196,8 @@ def leaks_in_frame(table: str, frame: pd.DataFrame, katalog: pd.DataFrame,
         for value in frame[column].dropna().astype(str).unique():
             befund.zellen += 1
             befund.leaks += [f"{where}.{column}: {hit}" for hit in secrets.in_text(value)]
+            if SPERRART in value.lower():
+                befund.leaks.append(f"{where}.{column}: nennt {SPERRART}")
 
     cols = set(frame.columns)
     if table == "indikatorwerte":
@@ -199,11 +206,9 @@ def leaks_in_frame(table: str, frame: pd.DataFrame, katalog: pd.DataFrame,
         rows = frame.merge(kat, on="code", how="left")
         if rows["_sensibel"].isna().any():
             befund.leaks.append(f"{where}: Codes ohne Katalogeintrag")
-        level = rows["code"].str.startswith("H") & rows["gliederung"].isin(["kommune", "kreis"])
         money = rows["_einheit"].astype(str).str.startswith("EUR")
         zaehler = _number(rows["zaehler"])
-        sensitive = rows["_sensibel"].fillna(True).astype(bool) & ~level & ~money \
-            & zaehler.notna()
+        sensitive = rows["_sensibel"].fillna(True).astype(bool) & ~money & zaehler.notna()
         befund.sensible_werte += int(sensitive.sum())
         n = int((sensitive & _small(zaehler, min_count)).sum())
         if n:
@@ -223,18 +228,18 @@ def leaks_in_frame(table: str, frame: pd.DataFrame, katalog: pd.DataFrame,
             befund.leaks.append(f"{where}: {n} Zeilenzahlen sensibler Quellen unter {min_count}")
 
     if "status" in cols:
-        status = frame["status"].astype(str).str.strip()
-        suppressed = status.isin(GESPERRT)
+        status = frame["status"].astype("string").str.strip()
+        unknown = ~status.isin(STATUS).fillna(False).astype(bool)
+        if unknown.any():
+            names = sorted(status[unknown].fillna("(leer)").unique())
+            befund.leaks.append(f"{where}: {int(unknown.sum())} Zeilen mit unbekanntem "
+                                f"Status {', '.join(names)}")
+        suppressed = (status == GESPERRT).fillna(False).astype(bool)
         befund.gesperrte_zeilen += int(suppressed.sum())
         checks = []
-        if "wert" in cols:
-            checks.append(("wert", suppressed & _shown(frame["wert"])))
-        for column in ("zaehler", "zeilen"):
+        for column in ("wert", "zaehler", "zeilen"):
             if column in cols:
-                checks.append((column, (status == "gesperrt") & _shown(frame[column])))
-        if {"zaehler", "nenner"} <= cols:
-            checks.append(("zaehler und nenner", suppressed & _shown(frame["zaehler"])
-                           & _shown(frame["nenner"])))
+                checks.append((column, suppressed & _shown(frame[column])))
         figures = [c for c in frame.columns if str(c).startswith(("anzahl_", "ausgaben"))]
         if table == "hze_hilfearten" and figures:
             all_shown = pd.concat([_shown(frame[c]) for c in figures], axis=1).all(axis=1)
@@ -290,6 +295,8 @@ def check_csv_folder(folder: Path, secrets: Geheimnisse, min_count: int) -> Befu
     befund = check_tables(tables, secrets, min_count, f"csv/{folder.name}")
     readme = (folder / "LIESMICH.txt").read_text(encoding="utf-8")
     befund.leaks += [f"csv/{folder.name}/LIESMICH.txt: {hit}" for hit in secrets.in_text(readme)]
+    if SPERRART in readme.lower():
+        befund.leaks.append(f"csv/{folder.name}/LIESMICH.txt: nennt {SPERRART}")
     return befund
 
 
@@ -315,6 +322,8 @@ def check_workbook(path: Path, reference: dict[str, pd.DataFrame], secrets: Gehe
                         befund.leaks.append(f"{path.name}/{ws.title}: Kopf {value}")
                     befund.leaks += [f"{path.name}/{ws.title}: {hit}"
                                      for hit in secrets.in_text(value)]
+                    if SPERRART in value.lower():
+                        befund.leaks.append(f"{path.name}/{ws.title}: nennt {SPERRART}")
         if ws.title in ("Hinweise", "Räume") or not rows:
             continue
         header = [str(c) if c is not None else "" for c in rows[0]]
@@ -325,12 +334,11 @@ def check_workbook(path: Path, reference: dict[str, pd.DataFrame], secrets: Gehe
                 break                                   # footnotes below the table
             gliederung = EXCEL_GLIEDERUNG.get(row[0], str(row[0]).lower())
             code, raum_id = row[3], row[1]
-            sensibel = bool(katalog.loc[code, "sensibel"]) and not (
-                code.startswith("H") and gliederung in ("kommune", "kreis"))
+            sensibel = bool(katalog.loc[code, "sensibel"])
             count = katalog.loc[code, "einheit"] == "Anzahl"
             for year, cell in zip(years, row[len(EXCEL_KOPF):], strict=False):
                 state = status.get((code, gliederung, raum_id, year))
-                if state in GESPERRT:
+                if state == GESPERRT:
                     befund.gesperrte_zeilen += 1
                     if cell != "•":
                         befund.leaks.append(f"{path.name}/{ws.title}: {code} {raum_id} {year} "
@@ -387,40 +395,66 @@ def test_the_secrets_are_found_where_they_are(secrets, demo_run):
 
 def test_the_rules_catch_every_kind_of_leak():
     """Each rule fails on a frame that breaks it (so a clean result means something)."""
-    katalog = pd.DataFrame({"code": ["S01", "H01", "B01", "E08"],
-                            "sensibel": ["ja", "ja", "nein", "ja"],
-                            "einheit": ["Anzahl", "Anzahl", "Anzahl", "EUR je Einwohner"],
+    katalog = pd.DataFrame({"code": ["S01", "H01", "H04", "K01", "B01", "E08"],
+                            "sensibel": ["ja", "nein", "ja", "nein", "nein", "ja"],
+                            "einheit": ["Anzahl", "Anzahl", "%", "%", "Anzahl",
+                                        "EUR je Einwohner"],
                             "quelle": ["Jobcenter (sgb2)", "Einwohnermeldeamt (einwohner)",
                                        "Einwohnermeldeamt (einwohner)",
+                                       "Jugendamt, Kita-Bedarfsplanung (kita); Bevölkerung: "
+                                       "Einwohnermeldeamt (einwohner)",
+                                       "Einwohnermeldeamt (einwohner)",
                                        "Jugendamt (hze); Bevölkerung: Einwohnermeldeamt (einwohner)"]})
+    # sensitive: S01 on every level and H04 also for the municipality; not H01, K01, B01 (not
+    # sensitive) nor E08 (money); a suppressed row shows its nenner
     werte = pd.DataFrame({
-        "code": ["S01", "S01", "H01", "H01", "B01", "E08", "S01", "S01"],
-        "gliederung": ["sozialraum", "kommune", "kommune", "sozialraum", "sozialraum",
-                       "sozialraum", "sozialraum", "sozialraum"],
-        "zaehler": ["2", "1", "2", "1", "1", "2,5", None, "7"],
-        "nenner": [None, None, None, None, None, "100", None, "40"],
-        "wert": ["2", "1", "2", "1", "1", "2,5", None, None],
-        "status": ["ok", "ok", "ok", "kein_nenner", "ok", "ok", "gesperrt",
-                   "gesperrt_sekundaer"]})
-    leaks = leaks_in_frame("indikatorwerte", werte, katalog).leaks
-    assert leaks == ["indikatorwerte: 3 sensible Zähler von 1 bis 2",
-                     "indikatorwerte: 1 gesperrte Zeilen mit zaehler und nenner"]
-    shown = werte.assign(status=["ok"] * 6 + ["gesperrt", "gesperrt"],
-                         zaehler=[None] * 7 + ["7"], wert=[None] * 7 + ["0,5"])
+        "code": ["S01", "S01", "H01", "H01", "H04", "K01", "B01", "E08", "S01", "H04"],
+        "gliederung": ["sozialraum", "kommune", "kommune", "sozialraum", "kommune",
+                       "sozialraum", "sozialraum", "sozialraum", "sozialraum", "sozialraum"],
+        "zaehler": ["2", "1", "2", "1", "2", "1", "1", "2,5", None, None],
+        "nenner": [None, None, None, None, "30", "12", None, "100", None, "40"],
+        "wert": ["2", "1", "2", None, "6,7", "8,3", "1", "2,5", None, None],
+        "status": ["ok", "ok", "ok", "kein_nenner", "ok", "ok", "ok", "ok", "gesperrt",
+                   "gesperrt"]})
+    befund = leaks_in_frame("indikatorwerte", werte, katalog)
+    assert befund.leaks == ["indikatorwerte: 3 sensible Zähler von 1 bis 2"]
+    assert befund.sensible_werte == 3 and befund.gesperrte_zeilen == 2
+    # a suppressed row showing its zaehler or its wert, a mark of the kind of suppression,
+    # a status nobody knows
+    shown = pd.DataFrame({
+        "code": ["H04", "S01", "H04", "B01"],
+        "gliederung": ["sozialraum", "sozialraum", "kommune", "kreis"],
+        "zaehler": ["7", None, None, "9"], "nenner": ["40", None, "40", None],
+        "wert": [None, "3", None, "9"],
+        "status": ["gesperrt", "gesperrt", "gesperrt_sekundaer", "vorlaeufig"]})
     assert sorted(leaks_in_frame("indikatorwerte", shown, katalog).leaks) == [
+        "indikatorwerte.status: nennt gesperrt_sekundaer",
         "indikatorwerte: 1 gesperrte Zeilen mit wert",
         "indikatorwerte: 1 gesperrte Zeilen mit zaehler",
-        "indikatorwerte: 1 gesperrte Zeilen mit zaehler und nenner"]
+        "indikatorwerte: 2 Zeilen mit unbekanntem Status gesperrt_sekundaer, vorlaeufig"]
+    # gesperrt_sekundaer anywhere else, e.g. in the name of a check in `qualitaet`
+    pruefungen = pd.DataFrame({"pruefung": ["accepted_values_x_status__gesperrt_sekundaer"],
+                               "wert": [1.0]})
+    assert leaks_in_frame("qualitaet", pruefungen, katalog).leaks == [
+        "qualitaet.pruefung: nennt gesperrt_sekundaer"]
     hze = pd.DataFrame({"hilfeart": ["29", "30"], "anzahl_faelle": [2, 4],
                         "anzahl_neu": [0, 3], "ausgaben_euro": [1.0, 2.0],
                         "status": ["ok", "gesperrt"]})
     assert leaks_in_frame("hze_hilfearten", hze, katalog).leaks == [
         "hze_hilfearten: 1 Werte anzahl_faelle von 1 bis 2",
         "hze_hilfearten: 1 gesperrte Zeilen mit allen Kennzahlen"]
-    stand = pd.DataFrame({"quelle": ["sgb2", "einwohner", "sgb2"], "zeilen": [2, 2, None],
-                          "status": ["ok", "ok", "gesperrt"]})
+    hze_sekundaer = hze.assign(status=["ok", "gesperrt_sekundaer"],
+                               anzahl_faelle=[4, None])
+    assert sorted(leaks_in_frame("hze_hilfearten", hze_sekundaer, katalog).leaks) == [
+        "hze_hilfearten.status: nennt gesperrt_sekundaer",
+        "hze_hilfearten: 1 Zeilen mit unbekanntem Status gesperrt_sekundaer"]
+    # kita is no source of sensitive indicators any more (K is not sensitive)
+    stand = pd.DataFrame({"quelle": ["sgb2", "einwohner", "sgb2", "kita"],
+                          "zeilen": [2, 2, None, 2], "status": ["ok", "ok", "gesperrt", "ok"]})
     assert leaks_in_frame("datenstand", stand, katalog).leaks == [
         "datenstand: 1 Zeilenzahlen sensibler Quellen unter 3"]
+    assert leaks_in_frame("datenstand", stand.assign(zeilen=[3, 2, 5, 2]), katalog).leaks == [
+        "datenstand: 1 gesperrte Zeilen mit zeilen"]
     columns = pd.DataFrame({"Person_ID": ["a"], "einrichtung_id": ["b"], "raum_id": ["c"],
                             "hinweis": ["0041142902b14b04"]})
     assert leaks_in_frame("x", columns, katalog).leaks == [

@@ -65,12 +65,16 @@ def test_catalogue_holds_every_indicator_and_every_one_is_published(demo_run):
     assert codes == expected
     assert set(published(home, "select distinct code from indikatorwerte").code) == expected
     # sensitive values only after disclosure control: some of them suppressed, none of the
-    # non-sensitive B values
+    # non-sensitive ones (B, K, H but H04 and H06); one status for every suppressed value
     status = published(home, """
         select i.sensibel, w.status, count(*) n from indikatorwerte w
         join indikatoren i using (code) group by all""")
-    suppressed = status[status.status.isin(["gesperrt", "gesperrt_sekundaer"])]
+    assert set(status.status) <= {"ok", "gesperrt", "kein_nenner", "keine_daten"}
+    suppressed = status[status.status == "gesperrt"]
     assert suppressed.sensibel.all() and suppressed.n.sum() > 0
+    sensibel = set(published(home, "select code from indikatoren where sensibel").code)
+    assert sensibel == ({c for c in expected if c[0] in "SEG" or c.startswith("BI")}
+                        | {"H04", "H06"})
 
 
 def test_levels_add_up(demo_run):

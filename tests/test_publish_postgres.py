@@ -132,6 +132,7 @@ def test_german_comments_are_carried_from_dbt_docs(demo_published, pg):
     for table in ("indikatoren", "raeume", "indikatorwerte"):
         assert duck_tables[table] and "Grain" in duck_tables[table]
     assert "gesperrt" in duck_columns[("indikatorwerte", "status")]
+    assert "gesperrt_sekundaer" not in duck_columns[("indikatorwerte", "status")]
     with psycopg.connect(pg) as con:
         pg_tables_ = dict(con.execute(
             "select c.relname, obj_description(c.oid, 'pg_class') from pg_class c "

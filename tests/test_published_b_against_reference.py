@@ -6,9 +6,9 @@ published database is ``demo_run.home / "published" / "spm.duckdb"``. The refere
 (tests/reference/bevoelkerung.py) recomputes B01–B12 from those files in plain pandas;
 both must agree on every key and on every ``zaehler`` and ``nenner``.
 
-Disclosure control (privacy-and-publishing.md) may publish a cell as NULL with status
-``gesperrt`` / ``gesperrt_sekundaer``; such a withheld value is not a mismatch, but any
-value that is published must be exact.
+The B indicators are not sensitive (indicators.md): disclosure control never suppresses
+them, and denominators are never suppressed anyway (privacy-and-publishing.md). So every
+B value is published, exact, with status ``ok`` or ``kein_nenner``, never ``gesperrt``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import pytest
 from reference.bevoelkerung import B_CODES, FAKTOR, recompute_b_indicators
 
 KEY = ["code", "gliederung", "raum_id", "berichtsjahr"]
-SUPPRESSED = {"gesperrt", "gesperrt_sekundaer"}
 SHOW = 20
 
 
@@ -110,11 +109,9 @@ def test_published_b_keys_match_reference(published: pd.DataFrame, reference: pd
 
 
 def test_published_b_zaehler_nenner_equal_reference(joined: pd.DataFrame):
-    withheld_ok = joined["status"].isin(SUPPRESSED)
     bad = pd.Series(False, index=joined.index)
     for column in ("zaehler", "nenner"):
-        ref, pub = joined[f"{column}_ref"], joined[f"{column}_pub"]
-        bad |= ~(_same(ref, pub) | (withheld_ok & pub.isna()))
+        bad |= ~_same(joined[f"{column}_ref"], joined[f"{column}_pub"])
     cols = KEY + ["zaehler_ref", "zaehler_pub", "nenner_ref", "nenner_pub", "status"]
     _fail_if([_show(joined.loc[bad, cols], "rows where zaehler or nenner differ")] if bad.any() else [])
 
@@ -130,16 +127,13 @@ def _expected_wert(row) -> float:
 def test_published_b_wert_and_status_follow_zaehler_nenner(joined: pd.DataFrame):
     frame = joined.copy()
     frame["wert_ref"] = [_expected_wert(r) for r in frame.itertuples(index=False)]
-    withheld = frame["status"].isin(SUPPRESSED) & frame["wert"].isna()
     has_value = frame["wert_ref"].notna()
     close = (frame["wert"] - frame["wert_ref"]).abs() <= 1e-9
-    # where the reference has a value: the same value (or a withheld cell);
+    # where the reference has a value: the same value, status ok (never suppressed);
     # where it has none (no previous year, denominator 0): no value, status kein_nenner
-    bad_wert = (has_value & ~(close.fillna(False) | withheld)) | (
-        ~has_value & frame["wert"].notna()
-    )
-    bad_status = (has_value & ~frame["status"].isin(SUPPRESSED | {"ok"})) | (
-        ~has_value & ~frame["status"].isin(SUPPRESSED | {"kein_nenner"})
+    bad_wert = (has_value & ~close.fillna(False)) | (~has_value & frame["wert"].notna())
+    bad_status = (has_value & (frame["status"] != "ok")) | (
+        ~has_value & (frame["status"] != "kein_nenner")
     )
     cols = KEY + ["zaehler_ref", "nenner_ref", "wert_ref", "wert", "status"]
     problems = []

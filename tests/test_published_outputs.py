@@ -189,7 +189,7 @@ def test_excel_workbook_per_municipality_shows_the_published_values(demo_run):
         for w in expected.itertuples():
             label = gliederungen.get(w.gliederung, w.gliederung.capitalize())
             cell = by_key[(w.code, label, w.raum_id, w.berichtsjahr)]
-            if w.status in ("gesperrt", "gesperrt_sekundaer"):
+            if w.status == "gesperrt":
                 assert cell == "•"
             elif pd.isna(w.wert):
                 assert cell == "–", (w.code, w.raum_id, w.berichtsjahr, w.status)
@@ -308,7 +308,7 @@ def make_published_db(path: Path) -> Path:
             ('S03', 'sozialraum', '05999004-SR01', 'Mitte', '05999004', 2024, null, 40, null,
              '%', 'gesperrt'),
             ('S03', 'sozialraum', '05999004-SR02', 'Nord', '05999004', 2024, null, 60, null,
-             '%', 'gesperrt_sekundaer'),
+             '%', 'gesperrt'),
             ('S03', 'sozialraum', '05999004-OZ', 'ohne Zuordnung', '05999004', 2024, 0, 5, 0,
              '%', 'ok'),
             ('S03', 'sozialraum', '05999008-SR01', 'Emmer', '05999008', 2024, 30, 300, 10,
@@ -366,7 +366,7 @@ def test_suppressed_cells_show_a_bullet_with_a_footnote_in_excel(handmade):
                           ("S03", "05999004-OZ"), ("S03", "05999004"), ("S03", "05999"),
                           ("S01", "05999004")]
     assert rows[("S03", "05999004-SR01")][7] == "•"          # gesperrt
-    assert rows[("S03", "05999004-SR02")][7] == "•"          # gesperrt_sekundaer
+    assert rows[("S03", "05999004-SR02")][7] == "•"          # gesperrt (protects SR01)
     assert rows[("S03", "05999004-OZ")][7] == 0              # zero is published
     assert rows[("S03", "05999004")][6] == "–"               # kein_nenner
     assert rows[("S03", "05999004")][7] == pytest.approx(11.428571428571429, rel=1e-14)
@@ -379,10 +379,14 @@ def test_suppressed_cells_show_a_bullet_with_a_footnote_in_excel(handmade):
     bullet = ws.cell(row=2, column=8)                      # S03, SR01, 2024
     assert bullet.value == "•" and bullet.alignment.horizontal == "right"
     notes = [ws.cell(row=r, column=1).value for r in range(9, ws.max_row + 1)]
-    assert any(n and n.startswith("• = gesperrt (Geheimhaltung)") for n in notes)
+    # one status, one sign, one footnote: it does not tell primary from secondary
+    assert "• = gesperrt: Wert aus Gründen der Geheimhaltung gesperrt." in notes
+    assert not [n for n in notes if n and ("primär" in n or "sekundär" in n)]
     assert any(n and "31.12.2024" in n for n in notes)
     hinweise = [row for row in wb["Hinweise"].iter_rows(values_only=True)]
     assert [r[0] for r in hinweise].count("•") == 1      # legend
+    legend = next(r for r in hinweise if r[0] == "•")
+    assert legend[1] == "gesperrt: Wert aus Gründen der Geheimhaltung gesperrt."
     # the delivered data status (table datenstand) of this municipality only
     flat = [c for row in hinweise for c in row if c is not None]
     assert "Lieferungen (Tabelle datenstand)" in flat
@@ -405,7 +409,9 @@ def test_suppressed_values_are_empty_in_csv_with_their_status(handmade):
                if line.startswith("S03")}
     assert by_area["05999004-SR01/2024"] == \
         "S03;sozialraum;05999004-SR01;Mitte;05999004;2024;31.12.2024;2024;;40;;%;gesperrt"
-    assert by_area["05999004-SR02/2024"].endswith(";;60;;%;gesperrt_sekundaer")
+    # one status for every suppressed value; zaehler and wert empty, the nenner published
+    assert by_area["05999004-SR02/2024"] == \
+        "S03;sozialraum;05999004-SR02;Nord;05999004;2024;31.12.2024;2024;;60;;%;gesperrt"
     assert by_area["05999004/2024"] == ("S03;kommune;05999004;Musterstadt;05999004;2024;"
                                         "31.12.2024;2024;12;105;11,428571428571429;%;ok")
     assert set(by_area) == {"05999004-SR01/2024", "05999004-SR02/2024", "05999004-OZ/2024",
@@ -416,6 +422,10 @@ def test_suppressed_values_are_empty_in_csv_with_their_status(handmade):
     katalog = (handmade / "csv" / "05999004" / "indikatoren.csv").read_text(
         encoding="utf-8-sig").splitlines()
     assert len(katalog) == 4 and katalog[1].endswith(";ja;+")
+    readme = (handmade / "csv" / "05999004" / "LIESMICH.txt").read_text(encoding="utf-8")
+    assert "  gesperrt: Wert aus Gründen der Geheimhaltung gesperrt." in readme
+    assert "zaehler und wert leer, der nenner wird veröffentlicht" in readme
+    assert "sekund" not in readme and "primär" not in readme
     raeume = (handmade / "csv" / "05999004" / "raeume.csv").read_text(encoding="utf-8-sig")
     assert "05999-PR001" not in raeume and "05999008" not in raeume
     assert "sozialraum;05999004-SR02;Nord;05999004;Musterstadt;01.01.2020;2,25;" in raeume

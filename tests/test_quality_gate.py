@@ -35,7 +35,8 @@ DATENSTAND = ["quelle", "gliederung", "ags", "kommune", "stichtag", "anzahl_stic
               "hinweis"]
 QUALITAET = ["lauf_id", "zeitpunkt", "pruefung", "art", "gegenstand", "schweregrad",
              "ergebnis", "kennzahl", "wert", "hinweis"]
-SENSIBLE_QUELLEN = {"sgb2", "hze", "seu", "kita", "schule", "schulabgang"}
+# sources of sensitive indicators (not kita: K is not sensitive, indicators.md)
+SENSIBLE_QUELLEN = {"sgb2", "hze", "seu", "schule", "schulabgang"}
 
 
 @pytest.fixture
@@ -177,7 +178,27 @@ def test_qualitaet_lists_every_check_of_the_publishing_run(demo_run, restore_env
     audit = beitrag[beitrag.pruefung == "geheimhaltung_audit"].set_index("kennzahl")
     assert (audit.schweregrad == "error").all() and (audit.ergebnis == "bestanden").all()
     assert audit.wert["zellen_geprueft"] > 0 and audit.wert["zellen_ungeschuetzt"] == 0
-    assert audit.wert["engstes_intervall"] > 0
+    # suppressed cells counted, but never split into primary and secondary: the kind of a
+    # suppression stays in the private log (and the published status is one: gesperrt)
+    assert set(audit.index) == {"zellen_geprueft", "zellen_ungeschuetzt", "engstes_intervall",
+                                "zellen_insgesamt", "zellen_gesperrt"}
+    assert 0 < audit.wert["zellen_gesperrt"] < audit.wert["zellen_insgesamt"]
+    # the figures are those of the private audit and log (the narrowest interval may be 0:
+    # a suppressed value pinned by what is never suppressed, which the audit accepts)
+    privat = query(home.warehouse, """
+        select (select count(*) from marts.mart_geheimhaltung_audit) as geprueft,
+               (select min(oben - unten) from marts.mart_geheimhaltung_audit) as engstes,
+               (select count(*) from marts.mart_geheimhaltung_protokoll) as zellen,
+               (select count(*) from marts.mart_geheimhaltung_protokoll
+                where status = 'gesperrt') as gesperrt""").iloc[0]
+    assert (audit.wert["zellen_geprueft"], audit.wert["engstes_intervall"],
+            audit.wert["zellen_insgesamt"], audit.wert["zellen_gesperrt"]) == \
+        (privat.geprueft, privat.engstes, privat.zellen, privat.gesperrt)
+    if audit.wert["engstes_intervall"] == 0:
+        assert "festgelegt" in audit.hinweis["engstes_intervall"]
+    text = " ".join(str(v) for v in frame[["pruefung", "kennzahl", "hinweis"]].to_numpy().ravel())
+    assert "gesperrt_sekundaer" not in text
+    assert not [k for k in frame.kennzahl.dropna() if "primaer" in k or "sekundaer" in k]
     leck = frame[frame.art == "leckpruefung"].set_index("kennzahl").wert
     assert set(leck.index) == {"tabellen_geprueft", "zeilen_geprueft",
                                "sensible_werte_geprueft", "gesperrte_zeilen_geprueft"}
@@ -266,12 +287,18 @@ def test_a_failed_warn_check_is_published_in_qualitaet(demo_run, tmp_path):
 
 
 def _published_file(path: Path, extra: str = "") -> duckdb.DuckDBPyConnection:
+    """A protected published file under the rules of indicators.md: H01 and K01 are not
+    sensitive (shown on every level, the kita row count too), H04 is on every level; a
+    suppressed value shows its `nenner`."""
     con = duckdb.connect(str(path))
     con.execute("""
         create table indikatoren as select * from (values
             ('S01', true, 'Anzahl', 'Jobcenter (sgb2)'),
             ('S03', true, '%', 'Jobcenter (sgb2); Bevölkerung: Einwohnermeldeamt (einwohner)'),
-            ('H01', true, 'Anzahl', 'Einwohnermeldeamt (einwohner)'),
+            ('H01', false, 'Anzahl', 'Einwohnermeldeamt (einwohner)'),
+            ('H04', true, '%', 'Einwohnermeldeamt (einwohner)'),
+            ('K01', false, '%', 'Jugendamt, Kita-Bedarfsplanung (kita); Bevölkerung: '
+                                'Einwohnermeldeamt (einwohner)'),
             ('B01', false, 'Anzahl', 'Einwohnermeldeamt (einwohner)'),
             ('E08', true, 'EUR je Einwohner', 'Jugendamt (hze)'))
             t(code, sensibel, einheit, quelle);
@@ -279,8 +306,10 @@ def _published_file(path: Path, extra: str = "") -> duckdb.DuckDBPyConnection:
             ('S01', 'sozialraum', 0.0::double, null::double, 0.0::double, 'ok'),
             ('S01', 'kommune', 3.0, null, 3.0, 'ok'),
             ('S03', 'sozialraum', null, 40.0, null, 'gesperrt'),
-            ('S03', 'sozialraum', 7.0, null, null, 'gesperrt_sekundaer'),
+            ('H01', 'sozialraum', 1.0, null, 1.0, 'ok'),
             ('H01', 'kommune', 2.0, null, 2.0, 'ok'),
+            ('H04', 'kommune', 5.0, 40.0, 12.5, 'ok'),
+            ('K01', 'sozialraum', 2.0, 20.0, 10.0, 'ok'),
             ('B01', 'sozialraum', 1.0, null, 1.0, 'ok'),
             ('E08', 'sozialraum', 2.0, 100.0, 2.0, 'ok'))
             t(code, gliederung, zaehler, nenner, wert, status);
@@ -288,7 +317,8 @@ def _published_file(path: Path, extra: str = "") -> duckdb.DuckDBPyConnection:
             ('29', 0, 5, null::integer, 'gesperrt'), ('30', 4, 3, 3, 'ok'))
             t(hilfeart, anzahl_faelle, anzahl_laufend, anzahl_neu, status);
         create table datenstand as select * from (values
-            ('sgb2', null::bigint, 'gesperrt'), ('einwohner', 2, 'ok'), ('sgb2', 3, 'ok'))
+            ('sgb2', null::bigint, 'gesperrt'), ('einwohner', 2, 'ok'), ('sgb2', 3, 'ok'),
+            ('kita', 2, 'ok'))
             t(quelle, zeilen, status);
     """ + extra)
     return con
@@ -297,26 +327,38 @@ def _published_file(path: Path, extra: str = "") -> duckdb.DuckDBPyConnection:
 LEAKS = {
     "sensibler Zähler": ("insert into indikatorwerte values "
                          "('S03', 'kommune', 2.0, 80.0, 2.5, 'ok')", "sensiblem Zähler"),
-    "Haushalte unter Gemeinde": ("insert into indikatorwerte values "
-                                 "('H01', 'sozialraum', 1.0, null, 1.0, 'ok')",
-                                 "sensiblem Zähler"),
+    "Alleinerziehende auf Gemeindeebene": ("insert into indikatorwerte values "
+                                           "('H04', 'kommune', 2.0, 30.0, 6.7, 'ok')",
+                                           "sensiblem Zähler"),
     "Zähler trotz kein_nenner": ("insert into indikatorwerte values "
                                  "('S01', 'sozialraum', 2.0, null, null, 'kein_nenner')",
                                  "sensiblem Zähler"),
     "gesperrter Wert": ("insert into indikatorwerte values "
-                        "('S03', 'sozialraum', null, 40.0, 12.5, 'gesperrt_sekundaer')",
-                        "gesperrt, aber mit wert"),
+                        "('S03', 'sozialraum', null, 40.0, 12.5, 'gesperrt')",
+                        "mit Status gesperrt, aber mit wert"),
     "gesperrter Zähler": ("insert into indikatorwerte values "
-                          "('S01', 'sozialraum', 5.0, null, null, 'gesperrt')",
+                          "('S03', 'sozialraum', 5.0, 40.0, null, 'gesperrt')",
                           "mit Status gesperrt, aber mit zaehler"),
-    "Zähler und Nenner": ("insert into indikatorwerte values "
-                          "('S03', 'sozialraum', 5.0, 40.0, null, 'gesperrt_sekundaer')",
-                          "zaehler und nenner"),
+    "gesperrt_sekundaer": ("insert into indikatorwerte values "
+                           "('S03', 'sozialraum', null, 40.0, null, 'gesperrt_sekundaer')",
+                           "1 Zeile(n) mit unbekanntem Status „gesperrt_sekundaer“ "
+                           "(veröffentlicht wird nur „gesperrt“"),
+    "gesperrt_sekundaer in HzE": ("update hze_hilfearten set status = 'gesperrt_sekundaer' "
+                                  "where hilfeart = '29'",
+                                  "hze_hilfearten: 1 Zeile(n) mit unbekanntem Status "
+                                  "„gesperrt_sekundaer“"),
+    "unbekannter Status": ("insert into indikatorwerte values "
+                           "('B01', 'kommune', 5.0, null, 5.0, 'vorlaeufig')",
+                           "mit unbekanntem Status „vorlaeufig“"),
+    "ohne Status": ("insert into indikatorwerte values "
+                    "('B01', 'kommune', 5.0, null, 5.0, null)", "1 Zeile(n) ohne Status"),
     "HzE-Fallzahl": ("update hze_hilfearten set anzahl_neu = 1 where hilfeart = '30'",
                      "anzahl_neu von 1 bis 2"),
     "HzE-Zeile ohne Sperre": ("update hze_hilfearten set anzahl_neu = 3 where hilfeart = '29'",
                               "ohne gesperrte Kennzahl"),
     "Datenstand": ("insert into datenstand values ('hze', 2, 'ok')", "Zeilenzahl von 1 bis 2"),
+    "Datenstand gesperrt": ("update datenstand set zeilen = 5 where status = 'gesperrt'",
+                            "mit Status gesperrt, aber mit zeilen"),
     "Spalte": ("create table leck as select 1 as hausnummer", "Spalte(n) mit Einzeldaten"),
 }
 
@@ -327,11 +369,12 @@ def test_leak_check_passes_a_protected_file(tmp_path):
         bericht = check_leaks(con, min_count=3)
     finally:
         con.close()
-    # S01 x2, S03 gesperrt_sekundaer (zaehler shown), H01 below kommune: none; E08 is money;
-    # hze: 5 shown counts; datenstand: the sgb2 row with 3
+    # indikatorwerte: S01 x2 and H04 (sensitive on every level); not the suppressed S03
+    # (its nenner is shown), H01, K01, B01 (not sensitive), E08 (money);
+    # hze: 5 shown counts; datenstand: the sgb2 row with 3 (kita is no sensitive source)
     assert bericht.sensible_werte == 3 + 5 + 1
-    assert bericht.gesperrte_zeilen == 2 + 1 + 1 and bericht.tabellen == 4
-    assert bericht.kennzahlen()["zeilen_geprueft"] == 7 + 2 + 3 + 5
+    assert bericht.gesperrte_zeilen == 1 + 1 + 1 and bericht.tabellen == 4
+    assert bericht.kennzahlen()["zeilen_geprueft"] == 7 + 9 + 2 + 4
 
 
 @pytest.mark.parametrize("leak", list(LEAKS))
@@ -347,6 +390,23 @@ def test_leak_check_finds_every_kind_of_leak(tmp_path, leak):
     assert message in str(found.value)
 
 
+def test_leak_check_reports_a_gesperrt_row_showing_zaehler_and_wert_once_per_column(tmp_path):
+    """A suppressed row that shows both its numerator and its value: two findings, with the
+    number of rows and never the value."""
+    con = _published_file(tmp_path / "leck.duckdb", """
+        insert into indikatorwerte values ('S03', 'kommune', 17.0, 40.0, 42.5, 'gesperrt'),
+                                          ('S03', 'kreis', 23.0, 50.0, null, 'gesperrt')""")
+    try:
+        with pytest.raises(PublishError) as found:
+            check_leaks(con, min_count=3)
+    finally:
+        con.close()
+    text = str(found.value)
+    assert "indikatorwerte: 2 Zeile(n) mit Status gesperrt, aber mit zaehler" in text
+    assert "indikatorwerte: 1 Zeile(n) mit Status gesperrt, aber mit wert" in text
+    assert not any(value in text for value in ("17", "23", "42,5", "42.5"))
+
+
 PLANTED = {
     "sensible Fallzahl": """insert into published.indikatorwerte
         select * replace ('S01' as code, 2.0 as zaehler, null as nenner, 2.0 as wert,
@@ -359,6 +419,10 @@ PLANTED = {
     "Datenstand": """update published.datenstand set zeilen = 2, status = 'ok'
         where quelle = 'hze' and ags = (select min(ags) from published.datenstand
                                         where quelle = 'hze')""",
+    "Art der Sperrung": """insert into published.indikatorwerte
+        select * replace ('S03' as code, null as zaehler, 50.0 as nenner, null as wert,
+                          'gesperrt_sekundaer' as status)
+        from published.indikatorwerte where gliederung = 'sozialraum' limit 1""",
     "Entwurfstabelle": """create table published.indikatorwerte_entwurf as
         select code, gliederung, raum_id, berichtsjahr, 1.0 as wert, 'gesperrt' as status
         from published.indikatorwerte limit 3""",

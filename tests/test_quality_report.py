@@ -30,8 +30,16 @@ def test_quality_report_lists_deliveries_checks_and_match_rates(demo_run):
     assert sum(r[3] for r in rates) > 0, "the demo county has unknown addresses"
     assert gx >= len([f for f in files if not f.endswith(".geojson")])
     for heading in ("Adresszuordnung", "Lieferungen", "Datenprüfungen", "Quarantäne",
-                    "Adressen ohne Zuordnung"):
+                    "Adressen ohne Zuordnung", "Geheimhaltung: gesperrte Werte je Tabelle"):
         assert heading in text
+    # the demo county has suppressed cells of both kinds; their split is in this private
+    # report only
+    section = text.split("Geheimhaltung: gesperrte Werte je Tabelle")[1]
+    rows = [cells for row in section.split("<tr>")[1:]
+            if (cells := re.findall(r"<td[^>]*>([^<]*)</td>", row))]
+    assert {r[0] for r in rows} == {"indikatorwerte", "hze_hilfearten"}
+    assert sum(int(r[3].replace(".", "")) for r in rows) > 0       # primary
+    assert sum(int(r[4].replace(".", "")) for r in rows) > 0       # secondary
     # no external resources: the report must work offline
     assert not re.search(r"(src|href)=['\"]https?://", text)
 
@@ -62,3 +70,31 @@ def test_status_counts_quarantine_per_municipality(demo_run):
         con.close()
     assert total > 0, "the demo county delivers some invalid sgb2 rows"
     assert shown == total
+
+
+def test_quality_report_splits_suppressions_into_primary_and_secondary(tmp_path):
+    """The kind of a suppression is private: the report of the statistics office shows it
+    per published table (the published tables show only `gesperrt`)."""
+    from dagster_project.quality_report import build_quality_report
+    from ingestion.home import Home
+    from ingestion.warehouse import connect
+
+    home = Home(tmp_path / "home").create()
+    con = connect(home)
+    con.execute("""
+        create schema marts;
+        create table marts.mart_geheimhaltung_protokoll as select * from (values
+            ('iw|S01|sozialraum|A|2024|z', 'indikatorwerte', 'gesperrt', 'primaer'),
+            ('iw|S01|sozialraum|B|2024|z', 'indikatorwerte', 'gesperrt', 'sekundaer'),
+            ('iw|S01|sozialraum|C|2024|z', 'indikatorwerte', 'gesperrt', 'sekundaer'),
+            ('iw|S01|kommune|X|2024|z', 'indikatorwerte', 'ok', null),
+            ('ha|29|anzahl_neu|sozialraum|A|2024', 'hze_hilfearten', 'gesperrt', 'primaer'),
+            ('ha|29|anzahl_faelle|sozialraum|A|2024', 'hze_hilfearten', 'ok', null))
+            t(cell_id, tabelle, status, sperrart)""")
+    con.close()
+    text = html.unescape(build_quality_report(home).read_text(encoding="utf-8"))
+    section = text.split("Geheimhaltung: gesperrte Werte je Tabelle")[1]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", section)
+    assert cells == ["hze_hilfearten", "2", "1", "1", "0",
+                     "indikatorwerte", "4", "3", "1", "2"]
+    assert "davon primär" in section and "davon sekundär" in section

@@ -2,9 +2,9 @@
 
 -- Published data status per source and municipality (`mart_datenstand`), without file
 -- names and without anything person-level. The row count of a source whose indicators are
--- sensitive at municipality level (the catalogue's first source of every `sensibel`
--- indicator but the household figures H, which are sensitive only below municipality
--- level) is never published: it equals or bounds protected figures (the rows of `hze` are
+-- sensitive (the catalogue's first source of every `sensibel` indicator but the
+-- single-parent figures H04 / H06, whose source, the residents register, counts residents,
+-- no single parents) is never published: it equals or bounds protected figures (the rows of `hze` are
 -- the cases of all Hilfearten, those of `schule` the denominator of BI01, those of `sgb2`
 -- bound S01) and would undo their suppression (`hinweis` says so). With 1 to
 -- min_count - 1 rows, neither are the quarantined rows and the match rate (`status`

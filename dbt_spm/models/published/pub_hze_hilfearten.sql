@@ -2,9 +2,10 @@
 
 -- Published Hilfen zur Erziehung by Hilfeart: the figures of mart_hze_hilfearten protected
 -- by disclosure control (every figure is sensitive; mart_geheimhaltung_protokoll). A
--- suppressed figure is blank. `status` of the row: `gesperrt` when a figure failed a
--- primary rule, `gesperrt_sekundaer` when figures were suppressed only to protect others,
--- else the mart's status. The helper figures of the dominance rule stay private.
+-- suppressed figure (a log status other than `ok`) is blank. `status` of the row:
+-- `gesperrt` when any of its figures is suppressed — one status for primary and secondary
+-- suppression, which one stays in the private log — else the mart's status. The helper
+-- figures of the dominance rule stay private.
 {%- set kennzahlen = ['anzahl_faelle', 'anzahl_laufend', 'anzahl_neu', 'ausgaben_euro'] %}
 with
 
@@ -27,7 +28,7 @@ protokoll as (
 
 ),
 
--- per row: the status of each figure
+-- per row: whether each figure is suppressed
 zellen as (
 
     select
@@ -36,7 +37,8 @@ zellen as (
         berichtsjahr,
         code as hilfeart,
         {%- for k in kennzahlen %}
-        max(case when teil = '{{ k }}' then status end) as status_{{ k }}{{ "," if not loop.last }}
+        max(case when teil = '{{ k }}' and status is distinct from 'ok' then 1 else 0 end) = 1
+            as is_gesperrt_{{ k }}{{ "," if not loop.last }}
         {%- endfor %}
 
     from protokoll
@@ -60,17 +62,16 @@ final as (
         hilfearten.hilfeart,
         {%- for k in kennzahlen %}
         case
-            when zellen.status_{{ k }} like 'gesperrt%' then null
+            when zellen.is_gesperrt_{{ k }} then null
             else hilfearten.{{ k }}
         end as {{ k }},
         {%- endfor %}
         case
+            when
             {%- for k in kennzahlen %}
-            when zellen.status_{{ k }} = 'gesperrt' then 'gesperrt'
+                {{ "or " if not loop.first }}zellen.is_gesperrt_{{ k }}
             {%- endfor %}
-            {%- for k in kennzahlen %}
-            when zellen.status_{{ k }} = 'gesperrt_sekundaer' then 'gesperrt_sekundaer'
-            {%- endfor %}
+                then 'gesperrt'
             else hilfearten.status
         end as status
 

@@ -1,11 +1,13 @@
 {{ config(alias='indikatorwerte') }}
 
--- Published indicator values: every computed indicator, sensitive ones protected by
--- disclosure control (mart_geheimhaltung_protokoll, docs/datenschutz.md). A value whose
--- `zaehler` cell is suppressed publishes neither `zaehler` nor `wert`; a `nenner` that is
--- itself a count of the sensitive source is blank when its own cell is suppressed (and
--- then `wert` too). `status`: `gesperrt` when the numerator failed a primary rule,
--- `gesperrt_sekundaer` when it (or only the denominator) was suppressed to protect others.
+-- Published indicator values: every computed indicator, sensitive numerators protected by
+-- disclosure control (mart_geheimhaltung_protokoll, docs/datenschutz.md). Only the
+-- numerator of a sensitive indicator is a cell of the log (`teil = 'z'`): when that cell is
+-- not `ok`, neither `zaehler` nor `wert` is published and `status` is `gesperrt` — one
+-- status for primary and secondary suppression (which one stays in the private log, a
+-- published "primary" would tell that the count is 1 or 2). `nenner` is always published:
+-- denominators are no cells and are never suppressed. Fail-safe: any log status other than
+-- `ok` counts as suppressed.
 with
 
 indikatorwerte as (
@@ -20,10 +22,11 @@ katalog as (
 
 ),
 
-protokoll as (
+zaehler_zellen as (
 
     select * from {{ ref('mart_geheimhaltung_protokoll') }}
     where tabelle = 'indikatorwerte'
+        and teil = 'z'
 
 ),
 
@@ -31,24 +34,17 @@ geschuetzt as (
 
     select
         indikatorwerte.*,
-        zaehler_zelle.status as zaehler_status,
-        nenner_zelle.status as nenner_status
+        zaehler_zellen.cell_id is not null
+        and zaehler_zellen.status is distinct from 'ok' as is_gesperrt
 
     from indikatorwerte
     inner join katalog
         on katalog.code = indikatorwerte.code
-    left join protokoll as zaehler_zelle
-        on zaehler_zelle.teil = 'z'
-        and zaehler_zelle.code = indikatorwerte.code
-        and zaehler_zelle.gliederung = indikatorwerte.gliederung
-        and zaehler_zelle.raum_id = indikatorwerte.raum_id
-        and zaehler_zelle.berichtsjahr = indikatorwerte.berichtsjahr
-    left join protokoll as nenner_zelle
-        on nenner_zelle.teil = 'n'
-        and nenner_zelle.code = indikatorwerte.code
-        and nenner_zelle.gliederung = indikatorwerte.gliederung
-        and nenner_zelle.raum_id = indikatorwerte.raum_id
-        and nenner_zelle.berichtsjahr = indikatorwerte.berichtsjahr
+    left join zaehler_zellen
+        on zaehler_zellen.code = indikatorwerte.code
+        and zaehler_zellen.gliederung = indikatorwerte.gliederung
+        and zaehler_zellen.raum_id = indikatorwerte.raum_id
+        and zaehler_zellen.berichtsjahr = indikatorwerte.berichtsjahr
     where katalog.berechnet
 
 ),
@@ -64,19 +60,11 @@ final as (
         berichtsjahr,
         stichtag,
         bezugszeitraum,
-        case when zaehler_status like 'gesperrt%' then null else zaehler end as zaehler,
-        case when nenner_status like 'gesperrt%' then null else nenner end as nenner,
-        case
-            when zaehler_status like 'gesperrt%' or nenner_status like 'gesperrt%' then null
-            else wert
-        end as wert,
+        case when is_gesperrt then null else zaehler end as zaehler,
+        nenner,
+        case when is_gesperrt then null else wert end as wert,
         einheit,
-        case
-            when zaehler_status = 'gesperrt' then 'gesperrt'
-            when zaehler_status like 'gesperrt%' or nenner_status like 'gesperrt%'
-                then 'gesperrt_sekundaer'
-            else status
-        end as status
+        case when is_gesperrt then 'gesperrt' else status end as status
 
     from geschuetzt
 

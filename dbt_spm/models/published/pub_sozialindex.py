@@ -14,7 +14,7 @@ import pandas as pd
 
 from dagster_project.sozialindex import SozialindexConfig, index_table
 
-GESPERRT = ("gesperrt", "gesperrt_sekundaer")
+GESPERRT = ("gesperrt",)
 
 
 def read_config(dbt) -> SozialindexConfig:

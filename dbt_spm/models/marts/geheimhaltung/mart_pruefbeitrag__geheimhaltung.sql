@@ -1,8 +1,12 @@
 -- Contribution to the published `qualitaet` table (dagster_project/qualitaet.py): the
 -- attacker audit of disclosure control (mart_geheimhaltung_audit) with its figures — the
 -- suppressed cells checked, those not protected, the narrowest interval — and the number of
--- cells suppressed by each kind of rule (mart_geheimhaltung_protokoll). Severity `error`:
--- an unprotected cell blocks publishing (as does the dbt test on the audit).
+-- cells and of suppressed cells (mart_geheimhaltung_protokoll). Every row is published as
+-- it is, so there is no split into primary and secondary suppression (`sperrart`): that is
+-- recorded in the private log only (privacy-and-publishing.md: knowing that, say, no cell
+-- was suppressed secondarily would tell that every suppressed count failed a primary rule,
+-- i.e. is small). The private quality report shows the split. Severity `error`: an unprotected cell blocks
+-- publishing (as does the dbt test on the audit).
 with
 
 audit as (
@@ -31,9 +35,8 @@ pruefung as (
 sperrungen as (
 
     select
-        count(case when status = 'gesperrt' then 1 end) as primaer,
-        count(case when status = 'gesperrt_sekundaer' then 1 end) as sekundaer,
-        count(case when status <> 'verborgen' then 1 end) as zellen
+        count(*) as zellen,
+        count(case when status = 'gesperrt' then 1 end) as gesperrt
 
     from protokoll
 
@@ -50,9 +53,7 @@ kennzahlen as (
     union all
     select 'zellen_insgesamt', cast(zellen as double precision) from sperrungen
     union all
-    select 'gesperrt_primaer', cast(primaer as double precision) from sperrungen
-    union all
-    select 'gesperrt_sekundaer', cast(sekundaer as double precision) from sperrungen
+    select 'zellen_gesperrt', cast(gesperrt as double precision) from sperrungen
 
 ),
 
@@ -67,10 +68,15 @@ final as (
         kennzahlen.kennzahl,
         kennzahlen.wert,
         case
+            when kennzahlen.kennzahl = 'engstes_intervall' and kennzahlen.wert = 0
+                then 'Engstes Intervall, das ein Angreifer für einen gesperrten Wert ableiten '
+                    || 'kann; 0: ein gesperrter Wert ist schon durch Angaben festgelegt, die '
+                    || 'nie gesperrt werden (Nullen, Kreiswerte, Nenner, nicht sensible Zahlen)'
             when kennzahlen.kennzahl = 'engstes_intervall'
                 then 'Engstes Intervall, das ein Angreifer für einen gesperrten Wert ableiten kann'
             when kennzahlen.kennzahl = 'zellen_ungeschuetzt' and pruefung.ungeschuetzt > 0
-                then 'Gesperrte Werte, die sich genauer als der Schutzbereich eingrenzen lassen'
+                then 'Gesperrte Werte, die sich genauer eingrenzen lassen, als die Regeln '
+                    || 'erlauben'
         end as hinweis
 
     from kennzahlen
