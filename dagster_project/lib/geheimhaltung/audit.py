@@ -544,6 +544,9 @@ class _Modell:
         # after a change of the objective the last basis stays primal feasible: primal
         # simplex goes on from there
         self.highs.setOptionValue("simplex_strategy", 4)
+        # sums of money (millions of euros, cents) carry rounding errors above HiGHS's
+        # default tolerance of 1e-7; 1e-5 is far below any protection range
+        self.highs.setOptionValue("primal_feasibility_tolerance", 1e-5)
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = len(cells), len(rels)
         lp.col_cost_ = np.zeros(len(cells))
@@ -587,7 +590,7 @@ class _Modell:
             return None
         return np.asarray(self.highs.getSolution().col_value, dtype=float)
 
-    def solve(self, objective: np.ndarray):
+    def solve(self, objective: np.ndarray, retry: bool = True):
         """(x, row duals) of the optimum; (None, None) if unbounded."""
         self._set_caps(False)
         status = self._run(objective)
@@ -597,7 +600,17 @@ class _Modell:
                     np.asarray(solution.row_dual, dtype=float))
         if status in (self._status.kUnbounded, self._status.kUnboundedOrInfeasible):
             return None, None
-        raise GeheimhaltungError(f"audit LP failed: {self.highs.modelStatusToString(status)}")
+        if not retry:
+            raise GeheimhaltungError(
+                f"audit LP failed: {self.highs.modelStatusToString(status)}")
+        # the true values are feasible: a wrong status is numerical trouble of the warm
+        # start (large sums of money); once more from scratch with the dual simplex
+        self.highs.clearSolver()
+        self.highs.setOptionValue("simplex_strategy", 1)
+        try:
+            return self.solve(objective, retry=False)
+        finally:
+            self.highs.setOptionValue("simplex_strategy", 4)
 
 
 class _Umgebung:

@@ -18,7 +18,9 @@ from dagster_project.lib.geheimhaltung.config import (
     GeheimhaltungError,
 )
 
-_EPS = 1e-6                 # slack when rounding LP bounds of whole numbers
+_EPS = 1e-4                 # slack when rounding LP bounds of whole numbers (the LP's
+#                             feasibility tolerance on sums of money is 1e-5)
+_MOVE = 1e-6               # propagation has converged when no bound moves more
 _PROPAGATION_ROUNDS = 200   # interval propagation stops earlier once nothing moves
 # columns that decide a block's pattern (hashed for the cache)
 _KEY_COLUMNS = ("cell_id", "tabelle", "wert_art", "sensibel", "zaehler", "nenner",
@@ -210,7 +212,7 @@ def propagate(s: Tabellensystem, supp: np.ndarray, lb: np.ndarray, ub: np.ndarra
         np.maximum.at(lower, j, row_lower)
         np.minimum.at(upper, j, row_upper)
         with np.errstate(invalid="ignore"):
-            moving = (lower - before_lo > _EPS) | (before_up - upper > _EPS)
+            moving = (lower - before_lo > _MOVE) | (before_up - upper > _MOVE)
         if not moving.any():
             break
     limit = np.full((s.n, 2), -1, dtype=np.int64)
@@ -249,7 +251,12 @@ def with_relation_bounds(system: Tabellensystem) -> Tabellensystem:
     everything = np.ones(system.n, dtype=bool)
     result = propagate(system, everything, system.lb, system.ub,
                        np.arange(len(system.m_rel)), system.rel_b, rounds=20)
-    return replace(system, lb=result.lower, ub=result.upper)
+    # a bound derived from sums of money carries their rounding error: loosened by it, so
+    # that the true values never lie outside (whole numbers are rounded inwards later)
+    slack = 1e-9 * np.maximum(np.abs(result.lower), np.abs(result.upper).clip(max=1e15)) + 1e-9
+    lower = np.where(result.lower > system.lb, result.lower - slack, system.lb)
+    upper = np.where(result.upper < system.ub, result.upper + slack, system.ub)
+    return replace(system, lb=lower, ub=upper)
 
 
 def bloecke(cells: pd.DataFrame, relations: pd.DataFrame
