@@ -21,6 +21,8 @@ their reasons in docs/datenschutz.md).
 3. Audit-driven completion: the attacker audit (audit.pruefen) judges every suppressed
    cell; for every failing side one more published cell of the relations that limit it
    (the LP's duals tell which) is suppressed, by the same cost. Repeat until it passes.
+4. Pruning: every secondary cell of a small component is published again where the
+   pattern stays protected without it (`_prune`).
 
 Berichtsjahre are independent (no relation links two years): each year is a block of its
 own, protected in ascending order (so that a year can reuse the previous year's pattern),
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dagster_project.lib.geheimhaltung.audit import Pruefung, bedarf, pruefen, sperrbar
+from dagster_project.lib.geheimhaltung.audit import Bedarf, Pruefung, bedarf, pruefen, sperrbar
 from dagster_project.lib.geheimhaltung.config import (
     GESPERRT,
     OK,
@@ -420,7 +422,98 @@ def _protect_block(cells: pd.DataFrame, relations: pd.DataFrame, config: Geheimh
                                  f" (gesperrt, fehlerhaft je Runde: {history[-5:]}), z. B."
                                  f" {system.cell_ids[failing][:5].tolist()}")
     stats["runden"] = stats.get("runden", 0) + len(history)
+    stats["zurueckgenommen"] = stats.get("zurueckgenommen", 0) + _prune(
+        system, supp, hidden, primary, values, config, need, cost, reason, verdict)
     return supp & ~hidden, primary, reason
+
+
+_PRUNE_COMPONENT = 300    # cells of a component at most, for a try to publish a cell again
+_PRUNE_TRIES = 2000       # tries per Berichtsjahr at most (a fixed number: deterministic)
+
+
+def _prune(s: Tabellensystem, supp: np.ndarray, hidden: np.ndarray, primary: np.ndarray,
+           values: np.ndarray, config: GeheimhaltungConfig, need, cost: _Kosten,
+           reason: np.ndarray, verdict: Pruefung) -> int:
+    """Publish secondary cells again where the pattern stays protected without them.
+
+    The greedy choice and the audit-driven completion add cells one relation or one
+    failing side at a time; some turn out unnecessary once later cells are in. Every
+    secondary cell of a small component is tried, in the reverse of the cost order
+    (municipalities first, then the largest values): taken out, no relation may be left
+    with a single suppressed cell, and the audit of its component (all relations that
+    touch a suppressed cell of it) must still pass. Returns the number of cells published
+    again."""
+    labels = verdict.labels
+    comp_size = np.bincount(labels[np.flatnonzero(supp)], minlength=labels.max() + 1)
+    secondary = np.flatnonzero(supp & ~primary & ~hidden
+                               & (comp_size[labels[: s.n]] <= _PRUNE_COMPONENT))
+    if not len(secondary):
+        return 0
+    order = secondary[np.lexsort((cost.rank[secondary], -cost.size[secondary],
+                                  cost.level[secondary] < 2))][:_PRUNE_TRIES]
+    by_cell = np.argsort(s.m_cell, kind="stable")
+    cell_start = np.searchsorted(s.m_cell[by_cell], np.arange(s.n + 1))
+    cell_rels = s.m_rel[by_cell]
+    rel_start = np.searchsorted(s.m_rel, np.arange(s.nrel + 1))
+    size = np.bincount(s.m_rel, minlength=s.nrel)
+    with_hidden = np.bincount(s.m_rel, weights=hidden[s.m_cell], minlength=s.nrel) > 0
+    published = 0
+    for c in order.tolist():
+        own = cell_rels[cell_start[c]:cell_start[c + 1]]
+        supp[c] = False
+        counted = supp & ~cost.fixed
+        single = any(size[r] >= 2 and not with_hidden[r] and
+                     int(counted[s.m_cell[rel_start[r]:rel_start[r + 1]]].sum()) == 1
+                     for r in own.tolist())
+        if single or not _component_passes(s, c, supp, hidden, primary, values, config, need,
+                                           cell_start, cell_rels, rel_start):
+            supp[c] = True
+            continue
+        reason[c] = ""
+        published += 1
+    return published
+
+
+def _component_passes(s: Tabellensystem, c: int, supp: np.ndarray, hidden: np.ndarray,
+                      primary: np.ndarray, values: np.ndarray, config: GeheimhaltungConfig,
+                      need, cell_start, cell_rels, rel_start) -> bool:
+    """The audit of the suppressed cells connected to `c` (through relations holding
+    suppressed cells), on the relations that touch them: the same verdict as the audit of
+    the whole system for these cells, since no other relation contains one of them."""
+    seen_cells, seen_rels = set(), set()
+    frontier = [c]
+    while frontier:
+        nxt = []
+        for cell in frontier:
+            for r in cell_rels[cell_start[cell]:cell_start[cell + 1]].tolist():
+                if r in seen_rels:
+                    continue
+                seen_rels.add(r)
+                for k in range(rel_start[r], rel_start[r + 1]):
+                    other = int(s.m_cell[k])
+                    if supp[other] and other not in seen_cells:
+                        seen_cells.add(other)
+                        nxt.append(other)
+        frontier = nxt
+    if not seen_cells:
+        return True
+    rels = np.array(sorted(seen_rels), dtype=np.int64)
+    rows = np.flatnonzero(np.isin(s.m_rel, rels))
+    cells = np.unique(s.m_cell[rows])
+    cell_pos = np.full(s.n, -1, dtype=np.int64)
+    cell_pos[cells] = np.arange(len(cells))
+    rel_pos = np.full(s.nrel, -1, dtype=np.int64)
+    rel_pos[rels] = np.arange(len(rels))
+    sub = Tabellensystem(
+        cell_ids=s.cell_ids[cells], wert_art=s.wert_art[cells], lb=s.lb[cells], ub=s.ub[cells],
+        ganzzahlig=s.ganzzahlig[cells], rel_ids=s.rel_ids[rels], m_rel=rel_pos[s.m_rel[rows]],
+        m_cell=cell_pos[s.m_cell[rows]], m_coef=s.m_coef[rows], rel_b=s.rel_b[rels])
+    sub_need = Bedarf(primaer=need.primaer[cells], bedarf_unten=need.bedarf_unten[cells],
+                      bedarf_oben=need.bedarf_oben[cells], boden_unten=need.boden_unten[cells],
+                      boden_oben=need.boden_oben[cells])
+    verdict = pruefen(sub, supp[cells], hidden[cells], primary[cells], values[cells], config,
+                      need=sub_need, boeden=False)
+    return bool(verdict.geschuetzt.all())
 
 
 def protect(cells: pd.DataFrame, relations: pd.DataFrame,
