@@ -427,8 +427,9 @@ def _protect_block(cells: pd.DataFrame, relations: pd.DataFrame, config: Geheimh
     return supp & ~hidden, primary, reason
 
 
-_PRUNE_COMPONENT = 300    # cells of a component at most, for a try to publish a cell again
+_PRUNE_COMPONENT = 1000   # cells of a component at most, for a try to publish a cell again
 _PRUNE_TRIES = 2000       # tries per Berichtsjahr at most (a fixed number: deterministic)
+_PRUNE_BUDGET = 100_000   # cells of the components audited in these tries, at most
 
 
 def _prune(s: Tabellensystem, supp: np.ndarray, hidden: np.ndarray, primary: np.ndarray,
@@ -438,8 +439,9 @@ def _prune(s: Tabellensystem, supp: np.ndarray, hidden: np.ndarray, primary: np.
 
     The greedy choice and the audit-driven completion add cells one relation or one
     failing side at a time; some turn out unnecessary once later cells are in. Every
-    secondary cell of a small component is tried, in the reverse of the cost order
-    (municipalities first, then the largest values): taken out, no relation may be left
+    secondary cell of a small component is tried (components of up to 100 cells first, then
+    municipalities, then the smallest values; a fixed budget of work per Berichtsjahr, so that the result never depends on
+    the machine): taken out, no relation may be left
     with a single suppressed cell, and the audit of its component (all relations that
     touch a suppressed cell of it) must still pass. Returns the number of cells published
     again."""
@@ -449,8 +451,10 @@ def _prune(s: Tabellensystem, supp: np.ndarray, hidden: np.ndarray, primary: np.
                                & (comp_size[labels[: s.n]] <= _PRUNE_COMPONENT))
     if not len(secondary):
         return 0
-    order = secondary[np.lexsort((cost.rank[secondary], -cost.size[secondary],
-                                  cost.level[secondary] < 2))][:_PRUNE_TRIES]
+    # small components first (cheap tries), within them municipalities, then small values
+    order = secondary[np.lexsort((cost.rank[secondary], cost.size[secondary],
+                                  cost.level[secondary] < 2,
+                                  comp_size[labels[secondary]] > 100))][:_PRUNE_TRIES]
     by_cell = np.argsort(s.m_cell, kind="stable")
     cell_start = np.searchsorted(s.m_cell[by_cell], np.arange(s.n + 1))
     cell_rels = s.m_rel[by_cell]
@@ -458,7 +462,11 @@ def _prune(s: Tabellensystem, supp: np.ndarray, hidden: np.ndarray, primary: np.
     size = np.bincount(s.m_rel, minlength=s.nrel)
     with_hidden = np.bincount(s.m_rel, weights=hidden[s.m_cell], minlength=s.nrel) > 0
     published = 0
+    budget = _PRUNE_BUDGET
     for c in order.tolist():
+        budget -= int(comp_size[labels[c]])
+        if budget < 0:
+            break
         own = cell_rels[cell_start[c]:cell_start[c + 1]]
         supp[c] = False
         counted = supp & ~cost.fixed
