@@ -27,6 +27,8 @@ docs/datenschutz.md):
 5. `cache` keeps component results across calls on the same system and values.
 """
 
+import os
+import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
@@ -57,6 +59,33 @@ from dagster_project.lib.geheimhaltung.system import (
     tolerance,
     with_relation_bounds,
 )
+
+_BANNER_SHOWN = False
+
+
+def _highs():
+    """A new HiGHS instance with its output off. HiGHS prints a copyright banner to the
+    process's standard output when the first instance is made, before any option can be
+    set; the nightly log does not need it."""
+    import highspy
+
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        highs = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                highs = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    highs.setOptionValue("output_flag", False)
+    return highs
+
 
 _WITNESS_ROUNDS = 8     # LPs per component that push all open sides at once
 _LOCAL_FROM = 20000        # components of more cells try a local LP before the full one
@@ -539,8 +568,7 @@ class _Modell:
         matrix.sort_indices()
         self.matrix, self.lb, self.rhs = matrix, lb.astype(float), rhs.astype(float)
         self.rels = rels
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = _highs()
         # after a change of the objective the last basis stays primal feasible: primal
         # simplex goes on from there
         self.highs.setOptionValue("simplex_strategy", 4)
@@ -648,8 +676,7 @@ class _Umgebung:
         sub = self.a[rows][:, free].tocsc()
         fixed = self.a[rows][:, ~mask] @ values[~mask]
         rhs = self.rhs[rows] - fixed
-        h = self.highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = _highs()
         lp = self.highspy.HighsLp()
         lp.num_col_, lp.num_row_ = len(free), len(rows)
         cost = np.zeros(len(free))
