@@ -267,7 +267,7 @@ def pruefen(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
             primary: np.ndarray, values: np.ndarray, config: GeheimhaltungConfig, *,
             need: Bedarf | None = None, cache: dict | None = None,
             exakt: bool = False, boeden: bool = True,
-            bekannt: np.ndarray | None = None) -> Pruefung:
+            bekannt: np.ndarray | None = None, nur_ob: bool = False) -> Pruefung:
     """Judge every suppressed cell of one publication (see the module docstring).
 
     `exakt=False`: a side wide enough may show a value the attacker can reach instead of
@@ -310,6 +310,13 @@ def pruefen(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
     judged_comp = np.bincount(labels[np.flatnonzero(need.geprueft & ~known)],
                               minlength=ncomp) > 0
     lp_comp = ~exact_comp & judged_comp & (n_rels > 0)
+    if nur_ob:
+        # only whether everything passes: the propagated bounds contain the exact ones, so
+        # a cell failing with them fails for certain, and no LP is needed to say so
+        _judge(s, supp, values, need, result, known)
+        if not result.geschuetzt.all():
+            return result
+        result.unten, result.oben = prop.lower.copy(), prop.upper.copy()
     lp_rows = rows[lp_comp[labels[s.m_cell[rows]]]]
     if len(lp_rows):
         order = np.argsort(labels[s.m_cell[lp_rows]], kind="stable")

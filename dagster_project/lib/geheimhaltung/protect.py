@@ -520,7 +520,7 @@ def _component_passes(s: Tabellensystem, c: int, supp: np.ndarray, hidden: np.nd
                       bedarf_oben=need.bedarf_oben[cells], boden_unten=need.boden_unten[cells],
                       boden_oben=need.boden_oben[cells])
     verdict = pruefen(sub, supp[cells], hidden[cells], primary[cells], values[cells], config,
-                      need=sub_need, boeden=False)
+                      need=sub_need, boeden=False, nur_ob=True)
     return bool(verdict.geschuetzt.all())
 
 
