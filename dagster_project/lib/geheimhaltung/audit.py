@@ -84,11 +84,44 @@ def _highs():
             os.close(saved)
         _BANNER_SHOWN = True
     highs.setOptionValue("output_flag", False)
+    # sums of money (millions of euros, cents) carry rounding errors above HiGHS's default
+    # tolerance of 1e-7; 1e-5 is far below any protection range
+    highs.setOptionValue("primal_feasibility_tolerance", 1e-5)
     return highs
+
+
+def _highs_lp(matrix: sparse.csc_array, cost: np.ndarray, lb: np.ndarray, ub: np.ndarray,
+              rhs: np.ndarray):
+    """min cost·x subject to matrix·x = rhs, lb <= x <= ub, as a HiGHS model."""
+    import highspy
+
+    n_rows, n_cols = matrix.shape
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_cols, n_rows
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_ = np.asarray(lb, dtype=float)
+    lp.col_upper_ = np.asarray(ub, dtype=float)
+    lp.row_lower_ = np.asarray(rhs, dtype=float)
+    lp.row_upper_ = np.asarray(rhs, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(float)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, n_rows
+    return lp
 
 
 _WITNESS_ROUNDS = 8     # LPs per component that push all open sides at once
 _LOCAL_FROM = 20000        # components of more cells try a local LP before the full one
+
+
+def untergrenze_gesperrt(system: Tabellensystem, values: np.ndarray,
+                         hidden: np.ndarray) -> np.ndarray:
+    """Every cell's lower bound as the attacker sees it once the cell is suppressed: at
+    least 1 for a count that is not 0 (zero is never suppressed), else the a-priori one.
+    Hidden auxiliary cells (slack of an inequality) may be 0."""
+    positive = ~hidden & system.ganzzahlig & (values > 0)
+    return np.where(positive, np.maximum(system.lb, 1.0), system.lb)
 
 
 def attacker_box(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
@@ -97,8 +130,8 @@ def attacker_box(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
     bounds, and at least 1 for a suppressed count (zero is never suppressed). A
     publication that suppresses a zero anyway (not ours) keeps 0 there, so that the true
     values stay feasible; `anforderungen` marks such a cell as failing."""
-    whole_visible = supp & ~hidden & system.ganzzahlig & (values > 0)
-    return np.where(whole_visible, np.maximum(system.lb, 1.0), system.lb), system.ub.copy()
+    return (np.where(supp, untergrenze_gesperrt(system, values, hidden), system.lb),
+            system.ub.copy())
 
 
 def sperrbar(cells: pd.DataFrame, system: Tabellensystem, values: np.ndarray) -> np.ndarray:
@@ -108,8 +141,7 @@ def sperrbar(cells: pd.DataFrame, system: Tabellensystem, values: np.ndarray) ->
     hidden = flag(cells, "verborgen")
     kreis = (cells["ebene"].astype(str).to_numpy() == "kreis" if "ebene" in cells.columns
              else np.zeros(len(cells), dtype=bool))
-    lower = np.where(system.ganzzahlig & (values > 0), np.maximum(system.lb, 1.0), system.lb)
-    fixed = system.ub - lower <= tolerance(values)
+    fixed = system.ub - untergrenze_gesperrt(system, values, hidden) <= tolerance(values)
     return (flag(cells, "sensibel") & ~flag(cells, "fest") & ~hidden & (values != 0)
             & ~fixed & ~kreis)
 
@@ -146,20 +178,11 @@ class Bedarf:
             self._labels = connected_components(graph, directed=False)[1]
         label = self._labels[cell]
         if label not in self._models:
-            comp_rows = rows[self._labels[system.m_cell[rows]] == label]
-            cells = np.unique(np.r_[system.m_cell[comp_rows], cell])
-            rels = np.unique(system.m_rel[comp_rows])
-            rhs = relation_rhs(system, frei, values)
-            self._models[label] = (cells, _Modell(system, cells, rels, comp_rows,
-                                                  self.lb_frei[cells], system.ub[cells],
-                                                  rhs[rels]))
+            self._models[label] = _Modell.of_component(
+                system, rows, self._labels, label, cell, self.lb_frei, system.ub,
+                relation_rhs(system, frei, values))
         cells, model = self._models[label]
-        j = int(np.searchsorted(cells, cell))
-        sign = 1.0 if side == "lo" else -1.0
-        objective = np.zeros(len(cells))
-        objective[j] = sign
-        x, _ = model.solve(objective)
-        bound = -sign * np.inf if x is None else float(x[j])
+        bound, _, _ = model.side(int(np.searchsorted(cells, cell)), side)
         lower, upper = round_inwards(system.ganzzahlig[[cell]], np.array([bound]),
                                      np.array([bound]))
         self._exact[key] = float(lower[0] if side == "lo" else upper[0])
@@ -185,7 +208,7 @@ def bedarf(system: Tabellensystem, hidden: np.ndarray, primary: np.ndarray,
     interval can be in any pattern).
     """
     whole = system.ganzzahlig
-    lb = np.where(~hidden & whole & (values > 0), np.maximum(system.lb, 1.0), system.lb)
+    lb = untergrenze_gesperrt(system, values, hidden)
     ub = system.ub.copy()
     if frei is not None:
         rows = np.flatnonzero(frei[system.m_cell])
@@ -363,19 +386,11 @@ def _exact_floors(s: Tabellensystem, supp: np.ndarray, values: np.ndarray, full:
             if not exact:
                 label = result.labels[f]
                 if label not in models:
-                    comp_rows = rows[result.labels[s.m_cell[rows]] == label]
-                    cells = np.unique(np.r_[s.m_cell[comp_rows], f])
-                    rels = np.unique(s.m_rel[comp_rows])
-                    models[label] = (cells, _Modell(s, cells, rels, comp_rows, lb[cells],
-                                                    ub[cells], rhs[rels]))
+                    models[label] = _Modell.of_component(s, rows, result.labels, label, f,
+                                                         lb, ub, rhs)
                 cells, model = models[label]
-                j = int(np.searchsorted(cells, f))
-                sign = 1.0 if side == "lo" else -1.0
-                objective = np.zeros(len(cells))
-                objective[j] = sign
-                x, dual = model.solve(objective)
+                bound, x, dual = model.side(int(np.searchsorted(cells, f)), side)
                 result.lp_anzahl += 1
-                bound = -sign * np.inf if x is None else float(x[j])
                 if side == "lo":
                     result.unten[f], result.exakt_unten[f] = bound, True
                 else:
@@ -529,14 +544,9 @@ class _Komponente:
                             (sign < 0 and seen_up[j] >= n_up[j] - tol[j]):
                         done[j] = True
                         continue
-                objective = np.zeros(len(cells))
-                objective[j] = sign
-                x, dual = model.solve(objective)
+                bound, x, dual = model.side(j, side)
                 result.lp_anzahl += 1
-                if x is None:            # unbounded: nothing limits this side
-                    bound = -sign * np.inf
-                else:
-                    bound = x[j]
+                if x is not None:        # None: unbounded, nothing limits this side
                     seen_lo, seen_up = np.minimum(seen_lo, x), np.maximum(seen_up, x)
                     limiting = np.abs(dual) > 1e-9
                     result.duals[(int(cells[j]), side)] = (self.rels[limiting], dual[limiting])
@@ -579,23 +589,8 @@ class _Modell:
         # after a change of the objective the last basis stays primal feasible: primal
         # simplex goes on from there
         self.highs.setOptionValue("simplex_strategy", 4)
-        # sums of money (millions of euros, cents) carry rounding errors above HiGHS's
-        # default tolerance of 1e-7; 1e-5 is far below any protection range
-        self.highs.setOptionValue("primal_feasibility_tolerance", 1e-5)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(cells), len(rels)
-        lp.col_cost_ = np.zeros(len(cells))
-        lp.col_lower_ = lb.astype(float)
         self.ub = ub.astype(float)
-        lp.col_upper_ = self.ub.copy()
-        lp.row_lower_ = rhs.astype(float)
-        lp.row_upper_ = rhs.astype(float)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data.astype(float)
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(cells), len(rels)
-        self.highs.passModel(lp)
+        self.highs.passModel(_highs_lp(matrix, np.zeros(len(cells)), lb, self.ub, rhs))
         self.n = len(cells)
         # caps for the witness searches, so that every LP has an optimum (a solution of the
         # capped system is feasible for the real one)
@@ -624,6 +619,26 @@ class _Modell:
         if status != self._status.kOptimal:
             return None
         return np.asarray(self.highs.getSolution().col_value, dtype=float)
+
+    @classmethod
+    def of_component(cls, s: Tabellensystem, rows: np.ndarray, labels: np.ndarray,
+                     label: int, cell: int, lb: np.ndarray, ub: np.ndarray,
+                     rhs: np.ndarray) -> tuple[np.ndarray, "_Modell"]:
+        """(cells, model) of the component `label` (membership `rows` of its unknowns),
+        with `cell` among its columns."""
+        comp_rows = rows[labels[s.m_cell[rows]] == label]
+        cells = np.unique(np.r_[s.m_cell[comp_rows], cell])
+        rels = np.unique(s.m_rel[comp_rows])
+        return cells, cls(s, cells, rels, comp_rows, lb[cells], ub[cells], rhs[rels])
+
+    def side(self, j: int, side: str):
+        """(bound, x, row duals) of one side ('lo' / 'up') of column j; bound ∓inf and x
+        None where nothing limits it."""
+        sign = 1.0 if side == "lo" else -1.0
+        objective = np.zeros(self.n)
+        objective[j] = sign
+        x, dual = self.solve(objective)
+        return (-sign * np.inf if x is None else float(x[j])), x, dual
 
     def solve(self, objective: np.ndarray, retry: bool = True):
         """(x, row duals) of the optimum; (None, None) if unbounded."""
@@ -684,21 +699,9 @@ class _Umgebung:
         fixed = self.a[rows][:, ~mask] @ values[~mask]
         rhs = self.rhs[rows] - fixed
         h = _highs()
-        lp = self.highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(free), len(rows)
         cost = np.zeros(len(free))
         cost[np.searchsorted(free, j)] = sign
-        lp.col_cost_ = cost
-        lp.col_lower_ = self.lb[free].astype(float)
-        lp.col_upper_ = self.ub[free].astype(float)
-        lp.row_lower_ = rhs
-        lp.row_upper_ = rhs
-        lp.a_matrix_.format_ = self.highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = sub.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = sub.indices.astype(np.int32)
-        lp.a_matrix_.value_ = sub.data.astype(float)
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(free), len(rows)
-        h.passModel(lp)
+        h.passModel(_highs_lp(sub, cost, self.lb[free], self.ub[free], rhs))
         h.run()
         if h.getModelStatus() != self.highspy.HighsModelStatus.kOptimal:
             return None

@@ -37,7 +37,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dagster_project.lib.geheimhaltung.audit import Bedarf, Pruefung, bedarf, pruefen, sperrbar
+from dagster_project.lib.geheimhaltung.audit import (
+    Bedarf,
+    Pruefung,
+    bedarf,
+    pruefen,
+    sperrbar,
+    untergrenze_gesperrt,
+)
 from dagster_project.lib.geheimhaltung.config import (
     GESPERRT,
     OK,
@@ -150,7 +157,7 @@ def _kosten(cells: pd.DataFrame, system: Tabellensystem, values: np.ndarray,
     ebene = (cells["ebene"].fillna("raum").astype(str) if "ebene" in cells.columns
              else pd.Series("raum", index=cells.index))
     level = ebene.map(_LEVEL).fillna(1).astype(int).to_numpy()
-    lower = np.where(system.ganzzahlig & (values > 0), np.maximum(system.lb, 1.0), system.lb)
+    lower = untergrenze_gesperrt(system, values, hidden)
     fixed = system.ub - lower <= tolerance(values)
     eligible = sperrbar(cells, system, values) & (level < 3)
     gebiet = (pd.factorize(cells["gebiet"].astype(str))[0] if "gebiet" in cells.columns

@@ -111,16 +111,11 @@ def hilfearten_zellen(hilfearten: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for kennzahl in KENNZAHLEN:
         money = kennzahl == "ausgaben_euro"
-        part = rows[["hilfeart", "gliederung", "raum_id", "ags", "berichtsjahr"]].assign(
-            tabelle="hze_hilfearten", code=rows["hilfeart"], teil=kennzahl,
-            zaehler=rows[kennzahl].astype(float), sensibel=True,
-            wert_art="geld" if money else "anzahl", nenner=np.nan, obergrenze=np.nan,
+        parts.append(_hilfeart_zellen(
+            rows, kennzahl, zaehler=rows[kennzahl].astype(float), sensibel=True,
+            wert_art="geld" if money else "anzahl",
             n_beitraege=rows["anzahl_mit_ausgaben"].astype(float) if money else np.nan,
-            max_beitrag=rows["max_ausgaben_euro"].astype(float) if money else np.nan)
-        prefix = "ha|" + part["hilfeart"] + "|" + kennzahl
-        part["cell_id"] = (prefix + "|" + part["gliederung"] + "|" + part["raum_id"] + "|"
-                           + part["berichtsjahr"].astype(str))
-        parts.append(_cost_columns(part.drop(columns="hilfeart"), prefix))
+            max_beitrag=rows["max_ausgaben_euro"].astype(float) if money else np.nan))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -129,19 +124,24 @@ def hilfearten_schlupf(hilfearten: pd.DataFrame) -> pd.DataFrame:
     `anzahl_laufend` <= `anzahl_faelle` and `anzahl_neu` <= `anzahl_faelle`
     (faelle - laufend - schlupf = 0 with an unknown schlupf >= 0, never published)."""
     rows = hilfearten[hilfearten["status"] != "keine_daten"]
-    parts = []
-    for kennzahl in ("anzahl_laufend", "anzahl_neu"):
-        teil = "schlupf_" + kennzahl.removeprefix("anzahl_")
-        part = rows[["hilfeart", "gliederung", "raum_id", "ags", "berichtsjahr"]].assign(
-            tabelle="hze_hilfearten", code=rows["hilfeart"], teil=teil,
-            zaehler=(rows["anzahl_faelle"] - rows[kennzahl]).astype(float), sensibel=False,
-            verborgen=True, wert_art="anzahl", nenner=np.nan, obergrenze=np.nan,
-            n_beitraege=np.nan, max_beitrag=np.nan)
-        prefix = "ha|" + part["hilfeart"] + "|" + teil
-        part["cell_id"] = (prefix + "|" + part["gliederung"] + "|" + part["raum_id"] + "|"
-                           + part["berichtsjahr"].astype(str))
-        parts.append(_cost_columns(part.drop(columns="hilfeart"), prefix))
+    parts = [_hilfeart_zellen(rows, "schlupf_" + kennzahl.removeprefix("anzahl_"),
+                              zaehler=(rows["anzahl_faelle"] - rows[kennzahl]).astype(float),
+                              sensibel=False, verborgen=True, wert_art="anzahl",
+                              n_beitraege=np.nan, max_beitrag=np.nan)
+             for kennzahl in ("anzahl_laufend", "anzahl_neu")]
     return pd.concat(parts, ignore_index=True)
+
+
+def _hilfeart_zellen(rows: pd.DataFrame, teil: str, **columns) -> pd.DataFrame:
+    """One figure (`teil`) of every `hze_hilfearten` row as cells
+    `ha|<hilfeart>|<teil>|<gliederung>|<raum_id>|<jahr>`."""
+    part = rows[["hilfeart", "gliederung", "raum_id", "ags", "berichtsjahr"]].assign(
+        tabelle="hze_hilfearten", code=rows["hilfeart"], teil=teil, nenner=np.nan,
+        obergrenze=np.nan, **columns)
+    prefix = "ha|" + part["hilfeart"] + "|" + teil
+    part["cell_id"] = (prefix + "|" + part["gliederung"] + "|" + part["raum_id"] + "|"
+                       + part["berichtsjahr"].astype(str))
+    return _cost_columns(part.drop(columns="hilfeart"), prefix)
 
 
 def e08_beitraege(cells: pd.DataFrame) -> pd.DataFrame:
