@@ -55,7 +55,7 @@ ui: install
 # German docs generated from the indicator catalogue and the delivery contracts (tests fail
 # while the committed files are out of date)
 doku: install
-	$(BIN)/python -m dagster_project.indikatordoku > docs/indikatoren.md.tmp
+	$(BIN)/python -m dagster_project.doku.indikatoren > docs/indikatoren.md.tmp
 	mv docs/indikatoren.md.tmp docs/indikatoren.md
 	$(BIN)/python -m ingestion.lieferdoku > docs/lieferungen.md.tmp
 	mv docs/lieferungen.md.tmp docs/lieferungen.md

@@ -6,16 +6,17 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from dagster_project.assets_dbt import spm_dbt_assets
-from dagster_project.assets_ingestion import raw_gemeinden, source_assets
-from dagster_project.assets_postgres import published_postgres
-from dagster_project.assets_publish import published_spm_duckdb, quality_report
-from dagster_project.checks import contract_checks
-from dagster_project.console import spm_console_logger
-from dagster_project.dbt_project import dbt_project
+from dagster_project.defs.console import spm_console_logger
+from dagster_project.defs.dbt.assets import spm_dbt_assets
+from dagster_project.defs.dbt.project import dbt_project
+from dagster_project.defs.ingestion.assets import raw_gemeinden, source_assets
+from dagster_project.defs.ingestion.checks import contract_checks
+from dagster_project.defs.publishing.assets import published_spm_duckdb, quality_report
+from dagster_project.defs.publishing.postgres import published_postgres
+from dagster_project.defs.resources import SpmHomeResource
+from dagster_project.defs.schedules import nightly_job, nightly_schedule
+from dagster_project.defs.sensors import inbox_sensor
 from dagster_project.environment import activate
-from dagster_project.resources import SpmHomeResource
-from dagster_project.schedules import inbox_sensor, nightly_job, nightly_schedule
 
 activate()
 

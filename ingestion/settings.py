@@ -1,21 +1,16 @@
-"""Settings of a home (`<home>/config/settings.yaml`), with the defaults of the spec."""
+"""Settings of a home (`<home>/config/settings.yaml`), with the defaults of the spec.
 
-import csv
+This module reads the file and checks the plain settings that loading uses. The sections
+`sozialindex` and `geheimhaltung` configure engines of `dagster_project.lib`; they stay
+mappings here (ingestion does not import the orchestrator package) and are read into their
+typed configurations, with their checks, by `dagster_project.settings`.
+"""
+
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import yaml
-
-from dagster_project.lib.geheimhaltung.config import (
-    GeheimhaltungConfig,
-    GeheimhaltungConfigError,
-    config_from_mapping,
-    config_to_vars,
-)
-from dagster_project.sozialindex import SozialindexConfig, SozialindexConfigError
-
-# the indicator catalogue (dbt seed); the Sozialindex may only use computed indicators
-KATALOG = Path(__file__).resolve().parent.parent / "dbt_spm" / "seeds" / "indikatoren_katalog.csv"
 
 DEFAULT_SETTINGS_TEXT = """\
 # Einstellungen des SPM-Data-Warehouse (Statistikstelle).
@@ -94,8 +89,10 @@ class Settings:
     postgres_url: str = ""
     postgres_schema: str = "spm_public"
     seu_pool_jahre: int = 3
-    sozialindex: SozialindexConfig = field(default_factory=SozialindexConfig)
-    geheimhaltung: GeheimhaltungConfig = field(default_factory=GeheimhaltungConfig)
+    # engine sections as written in the file (empty: the engine's defaults); typed and
+    # checked by dagster_project.settings
+    sozialindex: Mapping = field(default_factory=dict)
+    geheimhaltung: Mapping = field(default_factory=dict)
 
 
 def load_settings(config_dir: Path) -> Settings:
@@ -103,43 +100,33 @@ def load_settings(config_dir: Path) -> Settings:
     if not path.exists():
         return Settings()
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: Einstellungen (Schlüssel: Wert) erwartet, nicht {data!r}")
     known = {f.name for f in fields(Settings)}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"{path}: unbekannte Einstellung(en): {', '.join(unknown)}")
-    try:
-        if "seu_pool_jahre" in data:
-            data["seu_pool_jahre"] = _check_pool_jahre(data["seu_pool_jahre"])
-        if "sozialindex" in data:
-            data["sozialindex"] = SozialindexConfig.from_mapping(data["sozialindex"],
-                                                                 katalog=indicator_catalogue())
-        if "geheimhaltung" in data:
-            data["geheimhaltung"] = config_from_mapping(data["geheimhaltung"])
-    except (SozialindexConfigError, GeheimhaltungConfigError) as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+    if "seu_pool_jahre" in data:
+        data["seu_pool_jahre"] = _check_pool_jahre(path, data["seu_pool_jahre"])
+    for section in ("sozialindex", "geheimhaltung"):
+        if section in data:
+            data[section] = _section(path, section, data[section])
     return Settings(**data)
 
 
-def _check_pool_jahre(value) -> int:
+def _check_pool_jahre(path: Path, value) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise SozialindexConfigError(f"seu_pool_jahre: ganze Zahl ab 1 erwartet, nicht {value!r}")
+        raise ValueError(f"{path}: seu_pool_jahre: ganze Zahl ab 1 erwartet, nicht {value!r}")
     return value
 
 
-def indicator_catalogue() -> dict[str, tuple[str, bool]] | None:
-    """code -> (einheit, berechnet) of the indicator catalogue (None without the file)."""
-    if not KATALOG.exists():
-        return None
-    with KATALOG.open(encoding="utf-8", newline="") as handle:
-        return {row["code"]: (row["einheit"], row["berechnet"].strip().lower() == "true")
-                for row in csv.DictReader(handle)}
-
-
-def dbt_vars(settings: Settings) -> dict:
-    """The settings dbt reads as `--vars` (defaults in dbt_spm/dbt_project.yml `vars:`)."""
-    return {"seu_pool_jahre": settings.seu_pool_jahre,
-            "sozialindex": settings.sozialindex.to_vars(),
-            "geheimhaltung": config_to_vars(settings.geheimhaltung)}
+def _section(path: Path, name: str, value) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: {name}: Abschnitt mit Einstellungen erwartet, nicht "
+                         f"{value!r}")
+    return value
 
 
 def write_default_settings(config_dir: Path) -> None:

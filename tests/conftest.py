@@ -43,7 +43,7 @@ def delivered_small(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory, delivered_small) -> DemoRun:
     """The `small` county through the whole nightly job, in-process through Dagster."""
-    from dagster_project.cli import run_pipeline
+    from dagster_project.cli.main import run_pipeline
 
     home = fresh_home(tmp_path_factory.mktemp("demo") / "home", delivered_small)
     assert run_pipeline(home), "the nightly job failed on the demo county"

@@ -788,7 +788,7 @@ def test_spm_ingest_of_a_bad_file_exits_1_and_names_file_line_and_column(wh, tmp
 
 
 def test_nightly_run_with_only_rejected_files_publishes_unchanged_values(demo_run, tmp_path):
-    from dagster_project.cli import run_pipeline
+    from dagster_project.cli.main import run_pipeline
     from dagster_project.environment import activate
 
     saved_environment = dict(os.environ)

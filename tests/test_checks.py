@@ -3,8 +3,8 @@
 import dagster as dg
 import pytest
 
-from dagster_project.checks import einwohner_contract
-from dagster_project.resources import SpmHomeResource
+from dagster_project.defs.ingestion.checks import einwohner_contract
+from dagster_project.defs.resources import SpmHomeResource
 from fixtures.einwohner_csv import csv_text, person
 from ingestion import loader, warehouse
 from ingestion.home import Home

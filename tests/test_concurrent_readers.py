@@ -22,8 +22,8 @@ import pytest
 import yaml
 from psycopg import sql
 
-from dagster_project.publishing import publish_duckdb
-from dagster_project.publishing_postgres import publish_postgres
+from dagster_project.publishing.postgres import publish_postgres
+from dagster_project.publishing.publish import publish_duckdb
 from ingestion.home import Home
 from postgres_support import scratch_database, url_for
 
@@ -221,7 +221,7 @@ def _publish(path: Path, url: str, errors: list) -> None:
 def test_nightly_run_publishes_to_postgres_while_readers_read(demo_run, pg, tmp_path):
     """The real `spm run` path: the nightly job on a copy of the demo home with
     `postgres_url` set publishes the same tables to PostgreSQL; readers see no error."""
-    from dagster_project.cli import run_pipeline
+    from dagster_project.cli.main import run_pipeline
     from dagster_project.environment import activate
 
     root = tmp_path / "home"

@@ -52,7 +52,7 @@ def test_schedule_sensor_and_checks(tmp_path, monkeypatch):
 
 
 def test_inbox_sensor_requests_a_run_only_when_files_wait(tmp_path, monkeypatch):
-    from dagster_project.schedules import inbox_sensor
+    from dagster_project.defs.sensors import inbox_sensor
     from ingestion.home import Home
 
     home = Home(tmp_path / "home").create()

@@ -256,7 +256,7 @@ def test_sozialindex_is_computed_from_published_values_only(demo_run, published)
             .isin(["gesperrt (Geheimhaltung)", "EW unter 300"])).all()
     # the attacker's view: every published index is the engine applied to the published
     # values of the universe alone, so nothing suppressed enters it
-    from dagster_project.sozialindex import SozialindexConfig, index_table
+    from dagster_project.lib.sozialindex import SozialindexConfig, index_table
     werte = published[published.code.isin(["S07", "S03", "S04", "B01"])].drop(
         columns=["sensibel"])
     again = index_table(werte, SozialindexConfig())
@@ -277,7 +277,7 @@ def test_sozialindex_is_computed_from_published_values_only(demo_run, published)
     ("mindestzahl: 3", "geheimhaltung: unbekannte Einstellung(en): mindestzahl"),
 ])
 def test_bad_geheimhaltung_settings_name_the_key_in_german(tmp_path, section, message):
-    from ingestion.settings import load_settings
+    from dagster_project.settings import load_settings
 
     (tmp_path / "settings.yaml").write_text(f"geheimhaltung:\n  {section}\n", encoding="utf-8")
     with pytest.raises(ValueError) as error:
@@ -286,9 +286,9 @@ def test_bad_geheimhaltung_settings_name_the_key_in_german(tmp_path, section, me
 
 
 def test_geheimhaltung_settings_reach_the_engine(tmp_path):
-    from ingestion.settings import dbt_vars, load_settings
+    from dagster_project.settings import dbt_vars, geheimhaltung_config, load_settings
 
     (tmp_path / "settings.yaml").write_text("geheimhaltung:\n  min_count: 5\n", encoding="utf-8")
     settings = load_settings(tmp_path)
-    assert settings.geheimhaltung == GeheimhaltungConfig(min_count=5)
+    assert geheimhaltung_config(settings) == GeheimhaltungConfig(min_count=5)
     assert dbt_vars(settings)["geheimhaltung"]["min_count"] == 5

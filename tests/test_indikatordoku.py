@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.indikatordoku import (
+from dagster_project.doku.indikatoren import (
     KATALOG,
     STICHTAGSREGEL,
     Sperrregeln,
@@ -27,7 +27,7 @@ def _sections(text: str) -> dict[str, str]:
 def test_committed_doc_matches_the_catalogue():
     assert DOC.read_text(encoding="utf-8") == render(), (
         "docs/indikatoren.md is out of date: make doku "
-        "(python -m dagster_project.indikatordoku > docs/indikatoren.md)")
+        "(python -m dagster_project.doku.indikatoren > docs/indikatoren.md)")
 
 
 def test_a_changed_catalogue_changes_the_page():

@@ -19,7 +19,7 @@ UTF-8 with BOM) – and must hold:
   `nenner` is published: denominators are never suppressed); a `gesperrt` row of
   `hze_hilfearten` has an empty figure; a suppressed value is "•" in Excel.
 
-The rules are implemented here independently of `dagster_project/publishing_leaks.py`
+The rules are implemented here independently of `dagster_project/publishing/leaks.py`
 (pandas on what the files hold). `leaks_in_frame` checks one table as a DataFrame, from
 whatever source: tests/test_publish_postgres.py can apply it to the tables read from
 PostgreSQL (`leaks_in_frame(table, frame, katalog, geheimnisse(delivered))`).
@@ -38,8 +38,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from dagster_project.publishing import FORBIDDEN_COLUMNS
-from ingestion.settings import load_settings
+from dagster_project.publishing.database import FORBIDDEN_COLUMNS
+from dagster_project.settings import geheimhaltung_config, load_settings
 
 # the published schema (privacy-and-publishing.md)
 EXPECTED_TABLES = {"indikatoren", "raeume", "indikatorwerte", "sozialindex", "hze_hilfearten",
@@ -365,7 +365,7 @@ def secrets(demo_run) -> Geheimnisse:
 
 @pytest.fixture(scope="module")
 def min_count(demo_run) -> int:
-    return int(load_settings(demo_run.home.config).geheimhaltung.min_count)
+    return int(geheimhaltung_config(load_settings(demo_run.home.config)).min_count)
 
 
 def versions(demo_run) -> list[Path]:
@@ -467,7 +467,7 @@ def test_the_file_checks_find_a_leak_in_every_format(tmp_path):
     as Parquet, CSV and Excel: every reader finds both."""
     from test_published_outputs import make_published_db
 
-    from dagster_project.publishing_files import write_outputs
+    from dagster_project.publishing.files import write_outputs
 
     db = make_published_db(tmp_path / "spm.duckdb")
     con = duckdb.connect(str(db))

@@ -10,9 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.cli import run_pipeline
+from dagster_project.cli.main import run_pipeline
 from dagster_project.environment import activate
-from dagster_project.publishing import FORBIDDEN_COLUMNS
+from dagster_project.publishing.database import FORBIDDEN_COLUMNS
 
 SPM = os.path.join(os.path.dirname(sys.executable), "spm")
 

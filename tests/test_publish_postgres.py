@@ -14,8 +14,8 @@ import pytest
 import yaml
 from psycopg import sql
 
-from dagster_project.publishing import PublishError
-from dagster_project.publishing_postgres import publish_postgres
+from dagster_project.publishing.database import PublishError
+from dagster_project.publishing.postgres import publish_postgres
 from ingestion.home import Home
 from postgres_support import admin_connect, scratch_database, url_for
 
@@ -303,8 +303,8 @@ def test_cli_publish(demo_run, pg, tmp_path):
 
 
 def test_dagster_asset_publishes_only_when_configured(tmp_path, pg, monkeypatch):
-    from dagster_project.assets_postgres import published_postgres
-    from dagster_project.resources import SpmHomeResource
+    from dagster_project.defs.publishing.postgres import published_postgres
+    from dagster_project.defs.resources import SpmHomeResource
 
     home = Home(tmp_path / "home").create()
     make_published(home.published_db, {"a": "select range as n from range(4)"})
@@ -365,7 +365,7 @@ def test_demo_publishes_to_a_local_postgres_and_psql_reads_as_spm_leser(demo_run
     published values and cannot create a table. The demo creates its database itself."""
     import shutil as sh
 
-    from dagster_project.cli import _demo_postgres
+    from dagster_project.cli.main import _demo_postgres
 
     dbname = f"spm_demo_test_{os.getpid()}"
     url = url_for(dbname)
@@ -390,7 +390,7 @@ def test_demo_publishes_to_a_local_postgres_and_psql_reads_as_spm_leser(demo_run
 
 
 def test_demo_without_postgres_says_so_and_keeps_duckdb(demo_run, capsys):
-    from dagster_project.cli import _demo_postgres
+    from dagster_project.cli.main import _demo_postgres
 
     _demo_postgres(demo_run.home, "postgresql://postgres@127.0.0.1:1/spm_demo")
     err = capsys.readouterr()

@@ -19,16 +19,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from dagster_project.publishing import PublishError
-from dagster_project.publishing_files import (
+from dagster_project.publishing.database import PublishError
+from dagster_project.publishing.files import write_outputs
+from dagster_project.publishing.publish import publish_all
+from dagster_project.publishing.versions import (
     CURRENT,
     LINKED_FOLDERS,
     aktuelle_version,
-    publish_all,
     version_am,
     version_time,
     versionen,
-    write_outputs,
 )
 from ingestion.home import Home
 

@@ -22,10 +22,11 @@ import pytest
 from test_leak import read_parquet
 from test_published_outputs import home_with_warehouse_of, state
 
-from dagster_project import qualitaet
-from dagster_project.publishing import PublishError
-from dagster_project.publishing_files import aktuelle_version, publish_all, versionen
-from dagster_project.publishing_leaks import check_leaks
+from dagster_project.publishing.database import PublishError
+from dagster_project.publishing.leaks import check_leaks
+from dagster_project.publishing.publish import publish_all
+from dagster_project.publishing.versions import aktuelle_version, versionen
+from dagster_project.quality import gate
 from ingestion.contracts import TABULAR_CONTRACTS
 from ingestion.home import Home
 
@@ -207,16 +208,16 @@ def test_qualitaet_lists_every_check_of_the_publishing_run(demo_run, restore_env
                                         "where table_name = 'qualitaet'").comment[0]
     assert "Schweregrad error" in comment
     # the same rows in Parquet and in every municipality's CSV (a table without areas)
-    assert len(read_parquet(home.published / "parquet" / "qualitaet.parquet")) == len(frame)
+    assert len(read_parquet(home.published / "parquet" / "gate.parquet")) == len(frame)
     for folder in (home.published / "csv").iterdir():
-        assert len(pd.read_csv(folder / "qualitaet.csv", sep=";", encoding="utf-8-sig")) == \
+        assert len(pd.read_csv(folder / "gate.csv", sep=";", encoding="utf-8-sig")) == \
             len(frame)
 
 
 def test_contribution_models_are_found_and_bad_ones_block(demo_run, tmp_path):
-    from dagster_project.dbt_project import dbt_project
+    from dagster_project.defs.dbt.project import dbt_project
 
-    relations = qualitaet.contribution_relations(dbt_project.manifest_path)
+    relations = gate.contribution_relations(dbt_project.manifest_path)
     assert ("marts", "mart_pruefbeitrag__lieferungen") in relations
     home = home_with_warehouse_of(demo_run, tmp_path / "home")
     con = duckdb.connect(str(home.warehouse))
@@ -226,7 +227,7 @@ def test_contribution_models_are_found_and_bad_ones_block(demo_run, tmp_path):
         'fehlgeschlagen' as ergebnis, 'engstes_intervall' as kennzahl, 1.5 as wert,
         'Intervall zu eng' as hinweis""")
     con.close()
-    rows = qualitaet.contributed_results(home.warehouse, [
+    rows = gate.contributed_results(home.warehouse, [
         ("marts", "mart_pruefbeitrag__lieferungen"), ("marts", "mart_pruefbeitrag__kaputt"),
         ("marts", "mart_pruefbeitrag__audit")])
     by_name = {r.pruefung: r for r in rows}
@@ -246,8 +247,8 @@ def test_contribution_models_are_found_and_bad_ones_block(demo_run, tmp_path):
 # the gate in publish_all
 
 
-def _result(ergebnis: str, schweregrad: str = "error") -> qualitaet.Pruefergebnis:
-    return qualitaet.Pruefergebnis("probe", "asset_check", "raw/einwohner", schweregrad,
+def _result(ergebnis: str, schweregrad: str = "error") -> gate.Pruefergebnis:
+    return gate.Pruefergebnis("probe", "asset_check", "raw/einwohner", schweregrad,
                                    ergebnis, kennzahl="fehler", wert=4.0, hinweis="Probe")
 
 
@@ -268,7 +269,7 @@ def test_a_failed_error_check_stops_publishing(demo_run, tmp_path, ergebnis):
 
 def test_a_failed_warn_check_is_published_in_qualitaet(demo_run, tmp_path):
     home = home_with_warehouse_of(demo_run, tmp_path / "home")
-    lauf = qualitaet.Lauf("probe-lauf", dt.datetime(2025, 3, 2, 2, 0))
+    lauf = gate.Lauf("probe-lauf", dt.datetime(2025, 3, 2, 2, 0))
     result = publish_all(home, pruefungen=[_result("fehlgeschlagen", "warn")], lauf=lauf)
     frame = query(home.published_db, "select * from qualitaet")
     assert set(frame.lauf_id) == {"probe-lauf"}
@@ -476,7 +477,7 @@ def test_failed_runs_keep_the_published_version_and_status_says_why(
     result failed, the dbt tests did not run).
     3. A boundary file with a duplicate area in the warehouse: a dbt test fails.
     Each time the published version stays byte for byte and `spm status` says so and why."""
-    from dagster_project.cli import run_pipeline
+    from dagster_project.cli.main import run_pipeline
     from dagster_project.definitions import defs
     from dagster_project.environment import activate
 

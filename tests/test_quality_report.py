@@ -75,7 +75,7 @@ def test_status_counts_quarantine_per_municipality(demo_run):
 def test_quality_report_splits_suppressions_into_primary_and_secondary(tmp_path):
     """The kind of a suppression is private: the report of the statistics office shows it
     per published table (the published tables show only `gesperrt`)."""
-    from dagster_project.quality_report import build_quality_report
+    from dagster_project.quality.report import build_quality_report
     from ingestion.home import Home
     from ingestion.warehouse import connect
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dagster_project.sozialindex import (
+from dagster_project.lib.sozialindex import (
     SozialindexConfig,
     compute_sozialindex,
     dynamic_class,

@@ -21,13 +21,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from dagster_project.sozialindex import (
+from dagster_project.lib.sozialindex import (
     SozialindexConfig,
     SozialindexConfigError,
     compute_sozialindex,
 )
+from dagster_project.settings import (
+    DEFAULT_SETTINGS_TEXT,
+    dbt_vars,
+    load_settings,
+    sozialindex_config,
+)
 from ingestion.home import Home
-from ingestion.settings import DEFAULT_SETTINGS_TEXT, dbt_vars, load_settings
 from ingestion.warehouse import dbt_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,9 +230,9 @@ def materialize_mart(home: Home, monkeypatch) -> dg.ExecuteInProcessResult:
     """Materialise only mart_sozialindex through the Dagster dbt asset of the nightly job."""
     from dagster_dbt import DbtCliResource
 
-    from dagster_project.assets_dbt import spm_dbt_assets
-    from dagster_project.dbt_project import dbt_project
-    from dagster_project.resources import SpmHomeResource
+    from dagster_project.defs.dbt.assets import spm_dbt_assets
+    from dagster_project.defs.dbt.project import dbt_project
+    from dagster_project.defs.resources import SpmHomeResource
 
     for key, value in dbt_environment(home).items():
         monkeypatch.setenv(key, value)
@@ -254,7 +259,7 @@ sozialindex:
 
 def test_settings_reach_the_mart_through_the_dagster_asset(home_copy, monkeypatch):
     (home_copy.config / "settings.yaml").write_text(OTHER_SETTINGS, encoding="utf-8")
-    config = load_settings(home_copy.config).sozialindex
+    config = sozialindex_config(load_settings(home_copy.config))
     assert config.min_einwohner == 1300 and config.dynamik_schwellen == (-1.0, 1.0)
     result = materialize_mart(home_copy, monkeypatch)
     assert result.success
@@ -357,7 +362,7 @@ def test_a_partial_section_keeps_the_other_defaults(tmp_path):
         sozialindex:
           min_einwohner: 500
         """))
-    assert settings.sozialindex == SozialindexConfig(min_einwohner=500)
+    assert sozialindex_config(settings) == SozialindexConfig(min_einwohner=500)
     assert dbt_vars(settings)["seu_pool_jahre"] == 2
     assert dbt_vars(settings)["sozialindex"] == SozialindexConfig(min_einwohner=500).to_vars()
     assert dbt_vars(settings)["geheimhaltung"] == {
@@ -366,7 +371,7 @@ def test_a_partial_section_keeps_the_other_defaults(tmp_path):
 
 def test_defaults_agree_in_settings_text_engine_and_dbt_project(tmp_path):
     settings = load_settings(write_settings(tmp_path, DEFAULT_SETTINGS_TEXT))
-    assert settings.sozialindex == SozialindexConfig()
+    assert sozialindex_config(settings) == SozialindexConfig()
     project = yaml.safe_load((ROOT / "dbt_spm" / "dbt_project.yml").read_text(encoding="utf-8"))
     defaults = dbt_vars(settings)
     assert {key: project["vars"][key] for key in defaults} == defaults

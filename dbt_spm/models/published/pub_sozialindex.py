@@ -1,5 +1,5 @@
 """Published Sozialindex (`published.sozialindex`): the Berlin MSS method
-(dagster_project.sozialindex.index_table) on the *published* indicator values.
+(dagster_project.lib.sozialindex.index_table) on the *published* indicator values.
 
 An area whose status indicator is suppressed by disclosure control has no published
 value, so it is outside the universe ("Wert fehlt", relabelled `gesperrt (Geheimhaltung)`)
@@ -12,7 +12,7 @@ import json
 
 import pandas as pd
 
-from dagster_project.sozialindex import SozialindexConfig, index_table
+from dagster_project.lib.sozialindex import SozialindexConfig, index_table
 
 GESPERRT = ("gesperrt",)
 

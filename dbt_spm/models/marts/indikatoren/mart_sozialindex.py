@@ -1,7 +1,7 @@
 """Sozialindex per area of every Gliederung and Berichtsjahr (private, unprotected values).
 
 Implements shared/spec/indicators.md "Sozialindex (composite)", Berlin MSS method, with the
-engine `dagster_project.sozialindex` (the same code the Berlin MSS 2021 reference test
+engine `dagster_project.lib.sozialindex` (the same code the Berlin MSS 2021 reference test
 feeds):
 1. Universe per Gliederung and Berichtsjahr: the areas with at least `min_einwohner`
    residents (B01 `zaehler` of the area and year), every status indicator known and not on
@@ -23,7 +23,7 @@ dbt_project.yml; the nightly run passes config/settings.yaml), read through the 
 
 import json
 
-from dagster_project.sozialindex import SozialindexConfig, index_table
+from dagster_project.lib.sozialindex import SozialindexConfig, index_table
 
 
 def read_config(dbt) -> SozialindexConfig:

@@ -27,7 +27,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from dagster_project.publishing_gebiete import (
+from dagster_project.publishing.gebiete import (
     GESPERRT,
     KEIN_WERT,
     Gebiet,

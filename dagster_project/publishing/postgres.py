@@ -31,7 +31,7 @@ import duckdb
 import psycopg
 from psycopg import sql
 
-from dagster_project.publishing import PublishError, check_no_private_columns
+from dagster_project.publishing.database import PublishError, check_no_private_columns
 
 DEFAULT_SCHEMA = "spm_public"
 DEFAULT_READER_ROLE = "spm_leser"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.settings import load_settings
 from ingestion.home import Home
-from ingestion.settings import load_settings
 
 REPORT_NAME = "bericht.html"
 MAX_ROWS = 500

@@ -1,7 +1,7 @@
 """Publishing and the quality report: both run only after every dbt model and test succeeded.
 
 Publishing passes the results of every check behind the warehouse (asset checks, dbt
-tests, the `mart_pruefbeitrag__*` models; see `qualitaet.py`) to `publish_all`, which
+tests, the `mart_pruefbeitrag__*` models; see `quality/gate.py`) to `publish_all`, which
 refuses to publish while one of severity error failed and writes them into the published
 table `qualitaet`.
 """
@@ -10,31 +10,30 @@ import datetime as dt
 
 import dagster as dg
 
-from dagster_project import qualitaet
-from dagster_project.assets_dbt import spm_dbt_assets
-from dagster_project.dbt_project import dbt_project
-from dagster_project.publishing import PublishError
-from dagster_project.publishing_files import publish_all
-from dagster_project.quality_report import build_quality_report
-from dagster_project.resources import SpmHomeResource
+from dagster_project.defs.dbt.assets import spm_dbt_assets
+from dagster_project.defs.dbt.project import dbt_project
+from dagster_project.defs.publishing.checks import asset_check_results
+from dagster_project.defs.resources import SpmHomeResource
+from dagster_project.publishing.database import PublishError
+from dagster_project.publishing.publish import publish_all
+from dagster_project.quality import gate
+from dagster_project.quality.report import build_quality_report
 
 
-def run_checks(context: dg.AssetExecutionContext, home) -> tuple[qualitaet.Lauf,
-                                                                  list[qualitaet.Pruefergebnis]]:
+def run_checks(context: dg.AssetExecutionContext, home) -> tuple[gate.Lauf,
+                                                                  list[gate.Pruefergebnis]]:
     """The publishing run and the results of every check the publication rests on."""
     record = context.instance.get_run_record_by_id(context.run_id)
     started = (record.start_time if record and record.start_time
                else dt.datetime.now().timestamp())
-    lauf = qualitaet.Lauf(context.run_id,
+    lauf = gate.Lauf(context.run_id,
                           dt.datetime.fromtimestamp(started).replace(microsecond=0))
-    # the whole graph, not the run's: a run that only publishes has no checks selected,
-    # but the latest results of every check upstream still decide
-    from dagster_project.definitions import defs
-
-    rows = qualitaet.asset_check_results(context.instance, defs.resolve_asset_graph(),
-                                         context.asset_key, lauf_id=context.run_id)
-    rows += qualitaet.contributed_results(
-        home.warehouse, qualitaet.contribution_relations(dbt_project.manifest_path))
+    # the code location's whole graph, not the run's selection: a run that only publishes
+    # has no checks selected, but the latest results of every check upstream still decide
+    rows = asset_check_results(context.instance, context.repository_def.asset_graph,
+                               context.asset_key, lauf_id=context.run_id)
+    rows += gate.contributed_results(
+        home.warehouse, gate.contribution_relations(dbt_project.manifest_path))
     return lauf, rows
 
 
@@ -50,7 +49,7 @@ def run_checks(context: dg.AssetExecutionContext, home) -> tuple[qualitaet.Lauf,
 def published_spm_duckdb(context: dg.AssetExecutionContext, spm: SpmHomeResource):
     home = spm.home()
     lauf, pruefungen = run_checks(context, home)
-    warnings = [r for r in pruefungen if r.ergebnis != qualitaet.BESTANDEN and not r.blockiert]
+    warnings = [r for r in pruefungen if r.ergebnis != gate.BESTANDEN and not r.blockiert]
     for row in warnings:
         context.log.warning(f"Hinweis: {row.beschreibung()}")
     try:

@@ -1,7 +1,7 @@
 """Generate `docs/indikatoren.md` (German, for the statistics office and planning units)
 from the indicator catalogue, the seed `dbt_spm/seeds/indikatoren_katalog.csv`.
 
-    python -m dagster_project.indikatordoku > docs/indikatoren.md     (or: make doku)
+    python -m dagster_project.doku.indikatoren > docs/indikatoren.md     (or: make doku)
 
 A test compares the committed file with this output, so the page cannot drift from the
 catalogue. The page does not depend on the seed's `berechnet` column (which indicators are
@@ -19,9 +19,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from dagster_project.lib.geheimhaltung.config import GeheimhaltungConfig
 from ingestion.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 KATALOG = REPO / "dbt_spm" / "seeds" / "indikatoren_katalog.csv"
 
 # Stichtag and Berichtsjahr of each delivering source (the numerator's source)
@@ -145,7 +146,7 @@ class Sperrregeln:
 
 def sperrregeln() -> Sperrregeln:
     """The defaults of the setting `geheimhaltung` (config/settings.yaml)."""
-    config = Settings().geheimhaltung
+    config = GeheimhaltungConfig()
     return Sperrregeln(int(config.min_count), int(config.min_nenner),
                        float(config.dominanz_anteil))
 
@@ -213,7 +214,7 @@ def render(katalog: list[dict[str, str]] | None = None, pool_jahre: int | None =
         "# Indikatorenkatalog",
         "",
         "<!-- Erzeugt aus dbt_spm/seeds/indikatoren_katalog.csv mit "
-        "`python -m dagster_project.indikatordoku` (oder `make doku`); nicht von Hand "
+        "`python -m dagster_project.doku.indikatoren` (oder `make doku`); nicht von Hand "
         "ändern. -->",
         "",
         "Diese Seite beschreibt für die Statistikstelle und die Planungsstellen jeden "

@@ -1,27 +1,13 @@
-"""Nightly schedule and inbox sensor."""
+"""The inbox sensor: a run as soon as new files lie in the inbox."""
 
 import hashlib
 import os
 
 import dagster as dg
 
+from dagster_project.defs.schedules import nightly_job
 from ingestion import loader
 from ingestion.home import resolve_home
-
-nightly_job = dg.define_asset_job(
-    "spm_nightly",
-    selection=dg.AssetSelection.all(),
-    description="Nächtlicher Lauf: Lieferungen laden, Modelle bauen, prüfen, veröffentlichen.",
-)
-
-nightly_schedule = dg.ScheduleDefinition(
-    name="spm_nightly_0200",
-    job=nightly_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone="Europe/Berlin",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Jede Nacht um 02:00 Uhr (Europe/Berlin).",
-)
 
 
 @dg.sensor(job=nightly_job, minimum_interval_seconds=300,

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.resources import SpmHomeResource
+from dagster_project.defs.resources import SpmHomeResource
 from ingestion import loader, warehouse
 from ingestion.home import SOURCES
 

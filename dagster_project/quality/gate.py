@@ -5,20 +5,17 @@ with its result, severity and figures. Grain: one row per check, subject and fig
 (`pruefung`, `gegenstand`, `kennzahl`), all of one run (`lauf_id`). The rows come from:
 
 1. **Dagster asset checks** upstream of `published/spm_duckdb`: the GX contract checks
-   (`<source>_contract`, `art` `datenvertrag`), every dbt test (`dbt_test`) and any other
-   `@asset_check` (`asset_check`), each with its latest evaluation (in a nightly run: the
-   one of this run). Severity and result come from the AssetCheckResult; the figures from
-   its metadata: every int/float entry with a snake_case key (`zellen_geprueft`) is a row
-   with `kennzahl` = key and `wert` = value (dbt's failed row count is
-   `fehlerhafte_zeilen`); a text entry `hinweis` (the contract checks: `fehler`) becomes the
-   `hinweis`. A check without a finished evaluation is `nicht_ausgefuehrt`.
+   (`datenvertrag`), every dbt test (`dbt_test`) and any other `@asset_check`
+   (`asset_check`), each with its latest evaluation (in a nightly run: the one of this
+   run), with its metadata figures; read from the Dagster instance by
+   `defs/publishing/checks.py`, which documents the mapping.
 2. **Check contributions in the warehouse** (`art` `pruefbeitrag`): every dbt model named
    `mart_pruefbeitrag__<name>` with the columns `pruefung`, `gegenstand`, `schweregrad`
    (`error`/`warn`), `ergebnis` (`bestanden`/`fehlgeschlagen`), `kennzahl`, `wert`,
    `hinweis` contributes its rows as they are. A check computed inside dbt (such as the
    disclosure audit: cells checked, narrowest interval) adds its figures this way, e.g.
    `marts/<topic>/mart_pruefbeitrag__geheimhaltung.sql` aggregating its audit table.
-3. **The leak check** of publishing itself (`publishing_leaks`, `art` `leckpruefung`),
+3. **The leak check** of publishing itself (`publishing/leaks.py`, `art` `leckpruefung`),
    added by `publish_all` once it passed.
 
 Quality gate: `publish_all` refuses to publish (PublishError) while any row has severity
@@ -33,12 +30,10 @@ taken are numbers and the two texts named above.
 
 import datetime as dt
 import json
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pandas as pd
 
@@ -52,8 +47,6 @@ ERROR, WARN = "error", "warn"
 BEITRAG_PREFIX = "mart_pruefbeitrag__"
 BEITRAG_SPALTEN = ("pruefung", "gegenstand", "schweregrad", "ergebnis", "kennzahl", "wert",
                    "hinweis")
-_KENNZAHL = re.compile(r"^[a-z][a-z0-9_]*$")
-_DBT_FEHLERZEILEN = "dagster_dbt/failed_row_count"
 _ORDER = {ART_DATENVERTRAG: 0, ART_DBT: 1, ART_ASSET_CHECK: 2, ART_BEITRAG: 3, ART_LECK: 4}
 
 TABELLE = "qualitaet"
@@ -156,79 +149,6 @@ def gate_message(failed: Sequence[Pruefergebnis], shown: int = 5) -> str:
                      f"auf {first.gegenstand}; der Lauf wurde vorher abgebrochen)")
     return ("Veröffentlichung verweigert: Prüfungen mit Schweregrad error nicht bestanden: "
             + "; ".join(parts) + ". Die bisher veröffentlichte Fassung bleibt unverändert.")
-
-
-# ---------------------------------------------------------------------------------------
-# 1. Dagster asset checks
-
-
-def _local(timestamp: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(timestamp).replace(microsecond=0)
-
-
-def _art(spec: dg.AssetCheckSpec, asset_key: dg.AssetKey) -> str:
-    if "dagster_dbt/unique_id" in (spec.metadata or {}):
-        return ART_DBT
-    if asset_key.path[0] == "raw" and spec.name.endswith("_contract"):
-        return ART_DATENVERTRAG
-    return ART_ASSET_CHECK
-
-
-def _figures(metadata: dict) -> tuple[list[tuple[str, float]], str | None]:
-    """(kennzahl, wert) pairs and the hinweis from an evaluation's metadata."""
-    figures, hinweis = [], None
-    for key, entry in metadata.items():
-        value = getattr(entry, "value", entry)
-        if key == _DBT_FEHLERZEILEN and value is not None:
-            figures.append(("fehlerhafte_zeilen", float(value)))
-        elif _KENNZAHL.match(key) and isinstance(value, int | float) \
-                and not isinstance(value, bool):
-            figures.append((key, float(value)))
-        elif key == "hinweis" and isinstance(value, str):
-            hinweis = value
-        elif key == "fehler" and isinstance(value, str) and value != "keine":
-            hinweis = hinweis or value
-    return figures, hinweis
-
-
-def asset_check_results(instance: dg.DagsterInstance, asset_graph, target: dg.AssetKey,
-                        lauf_id: str | None = None) -> list[Pruefergebnis]:
-    """The latest evaluation of every asset check on an asset upstream of `target`."""
-    from dagster._core.storage.asset_check_execution_record import (
-        AssetCheckExecutionRecordStatus,
-    )
-
-    upstream = asset_graph.get_ancestor_asset_keys(target)
-    keys = sorted((k for k in asset_graph.asset_check_keys if k.asset_key in upstream),
-                  key=lambda k: (k.asset_key.to_user_string(), k.name))
-    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
-    rows = []
-    for key in keys:
-        spec = asset_graph.get_check_spec(key)
-        art, gegenstand = _art(spec, key.asset_key), key.asset_key.to_user_string()
-        record = latest.get(key)
-        done = record is not None and record.status in (
-            AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED)
-        if not done:
-            rows.append(Pruefergebnis(
-                key.name, art, gegenstand, ERROR if spec.blocking else WARN, NICHT_AUSGEFUEHRT,
-                hinweis="Die Prüfung lief nicht (Lauf abgebrochen oder Schritt ausgelassen)."))
-            continue
-        evaluation = record.event.dagster_event.asset_check_evaluation_data
-        severity = WARN if evaluation.severity == dg.AssetCheckSeverity.WARN else ERROR
-        figures, hinweis = _figures(dict(evaluation.metadata))
-        if art == ART_DBT and not evaluation.passed:
-            status = getattr(evaluation.metadata.get("status"), "value", None)
-            hinweis = hinweis or (f"dbt-Status {status}" if status else None)
-        if lauf_id is not None and record.run_id != lauf_id:
-            earlier = (f"Ergebnis des Laufs {record.run_id[:8]} vom "
-                       f"{_local(record.event.timestamp):%d.%m.%Y %H:%M}")
-            hinweis = f"{hinweis}; {earlier}" if hinweis else earlier
-        base = Pruefergebnis(key.name, art, gegenstand, severity,
-                             BESTANDEN if evaluation.passed else FEHLGESCHLAGEN,
-                             hinweis=hinweis, zeitpunkt=_local(record.event.timestamp))
-        rows += [replace(base, kennzahl=k, wert=v) for k, v in figures] or [base]
-    return rows
 
 
 # ---------------------------------------------------------------------------------------

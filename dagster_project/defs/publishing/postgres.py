@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from dagster_project.assets_publish import published_spm_duckdb
-from dagster_project.publishing import PublishError
-from dagster_project.publishing_postgres import describe_target, publish_postgres
-from dagster_project.resources import SpmHomeResource
-from ingestion.settings import load_settings
+from dagster_project.defs.publishing.assets import published_spm_duckdb
+from dagster_project.defs.resources import SpmHomeResource
+from dagster_project.publishing.database import PublishError
+from dagster_project.publishing.postgres import describe_target, publish_postgres
+from dagster_project.settings import load_settings
 
 
 @dg.asset(

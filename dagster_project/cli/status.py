@@ -75,8 +75,8 @@ def _date_span(dates: list) -> str:
 
 
 def _match_rates(con, home: Home, say) -> None:
-    from dagster_project.quality_report import match_rates
-    from ingestion.settings import load_settings
+    from dagster_project.quality.report import match_rates
+    from dagster_project.settings import load_settings
 
     minimum = load_settings(home.config).min_zuordnungsquote
     rates = match_rates(con)
@@ -126,7 +126,7 @@ def published_version(home: Home) -> str | None:
     """`Fassung <version> vom TT.MM.JJJJ HH:MM` of the current published version, or None."""
     if not home.published_db.exists():
         return None
-    from dagster_project.publishing_files import VERSION_FILE, aktuelle_version
+    from dagster_project.publishing.versions import VERSION_FILE, aktuelle_version
 
     folder = aktuelle_version(home)
     if folder is not None and (folder / VERSION_FILE).is_file():

@@ -5,16 +5,15 @@ file: it builds a new one under a temporary name and `os.replace`s it, which is 
 one filesystem, so a reader sees the old or the new version, never a half-written one (a
 reader that has the old file open keeps reading the old version).
 
-The file is built here (`build_published_db`); the versions, the file outputs (Parquet,
-Excel, CSV) and the swap are in `publishing_files.py`.
+The file is built here (`build_published_db`); one whole publication (gate, leak check,
+files, swap) is `publish.py`, the versions `versions.py`, the file outputs (Parquet, Excel,
+CSV) `files.py`.
 """
 
 import re
 from pathlib import Path
 
 import duckdb
-
-from ingestion.home import Home
 
 PUBLISHED_SCHEMA = "published"
 
@@ -89,10 +88,3 @@ def build_published_db(warehouse: Path, target: Path) -> dict[str, int]:
         con.close()
     return counts
 
-
-def publish_duckdb(home: Home) -> dict[str, int]:
-    """Publish a new version (DuckDB file, Parquet, Excel, CSV; see `publishing_files`) and
-    make it current; returns rows per table."""
-    from dagster_project.publishing_files import publish_all
-
-    return publish_all(home).tabellen

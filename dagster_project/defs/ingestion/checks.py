@@ -8,7 +8,7 @@ values, code lists, key uniqueness), so that it stays cheap for 18 million resid
 
 import dagster as dg
 
-from dagster_project.resources import SpmHomeResource
+from dagster_project.defs.resources import SpmHomeResource
 from ingestion import warehouse
 from ingestion.contracts import CODE, TABULAR_CONTRACTS
 

@@ -46,7 +46,7 @@ def run_pipeline(home: Home) -> bool:
                                     run_config={"loggers": {"spm_console": {}}},
                                     tags={"spm/ausloeser": "spm run"})
     if not result.success:
-        from dagster_project.status import run_problems
+        from dagster_project.cli.status import run_problems
 
         _, reasons = run_problems(instance, result.run_id)
         for reason in reasons:
@@ -58,7 +58,7 @@ def run_pipeline(home: Home) -> bool:
 
 def _rebuild_quality_report(home: Home) -> None:
     """After a failed run the report still shows the deliveries and checks of this run."""
-    from dagster_project.quality_report import build_quality_report
+    from dagster_project.quality.report import build_quality_report
 
     try:
         _say(f"Qualitätsbericht: {build_quality_report(home)}")
@@ -129,8 +129,8 @@ def _demo_postgres(home, url: str | None) -> None:
     import psycopg
     from psycopg import sql
 
-    from dagster_project.publishing import PublishError
-    from dagster_project.publishing_postgres import describe_target, publish_postgres
+    from dagster_project.publishing.database import PublishError
+    from dagster_project.publishing.postgres import describe_target, publish_postgres
 
     url = url or os.environ.get("SPM_DEMO_POSTGRES") or DEMO_POSTGRES
     if url.lower() in ("", "aus", "off", "no", "none"):
@@ -197,14 +197,14 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from dagster_project.publishing import PublishError
-    from dagster_project.publishing_postgres import (
+    from dagster_project.publishing.database import PublishError
+    from dagster_project.publishing.postgres import (
         DEFAULT_SCHEMA,
         describe_target,
         publish_postgres,
     )
+    from dagster_project.settings import load_settings
     from ingestion.home import resolve_home
-    from ingestion.settings import load_settings
 
     home = resolve_home(args.home)
     settings = load_settings(home.config)
@@ -232,7 +232,7 @@ def cmd_publish(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from dagster_project.status import print_status
+    from dagster_project.cli.status import print_status
     from ingestion.home import resolve_home
 
     return print_status(resolve_home(args.home), _say)

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dagster_project.publishing import FORBIDDEN_COLUMNS, PublishError
-from dagster_project.publishing_gebiete import GESPERRT, STATUS
+from dagster_project.publishing.database import FORBIDDEN_COLUMNS, PublishError
+from dagster_project.publishing.gebiete import GESPERRT, STATUS
 
 # the columns blank in every `gesperrt` row (with `wert`): the protected count
 _GESPERRTE_SPALTEN = ("zaehler", "zeilen")

@@ -10,9 +10,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from dagster_project.dbt_project import dbt_project
-from dagster_project.resources import SpmHomeResource
-from ingestion.settings import dbt_vars, load_settings
+from dagster_project.defs.dbt.project import dbt_project
+from dagster_project.defs.resources import SpmHomeResource
+from dagster_project.settings import dbt_vars, load_settings
 
 translator = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 

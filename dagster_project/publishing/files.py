@@ -1,0 +1,169 @@
+"""The file outputs of one published version: Parquet per table, German CSV per
+municipality and the county (with LIESMICH.txt), one Excel workbook per municipality and one
+for the county (`excel.py`). Written from the version's `spm.duckdb` by `write_outputs`.
+"""
+
+import csv
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from dagster_project.publishing.database import PublishError
+from dagster_project.publishing.excel import (
+    ERKLAERUNG_KEIN_WERT,
+    TEXT_GESPERRT,
+    ZEICHEN_GESPERRT,
+    write_workbook,
+)
+from dagster_project.publishing.gebiete import (
+    GESPERRT,
+    KEIN_WERT,
+    Gebiet,
+    columns,
+    gebiete,
+    select_rows,
+    stichtage,
+    tables,
+)
+from dagster_project.publishing.versions import Log
+
+CSV_README = "LIESMICH.txt"
+_TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _csv_value(value) -> str:
+    """German CSV format: decimal comma, no thousands separator, dates TT.MM.JJJJ."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return np.format_float_positional(value, trim="-").replace(".", ",")
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", ",")
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d.%m.%Y %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, list | tuple):
+        return ", ".join(_csv_value(v) for v in value)
+    return str(value)
+
+
+def write_csv(con: duckdb.DuckDBPyConnection, table: str, gebiet: Gebiet, path: Path) -> int:
+    """The rows of `table` for `gebiet` as German CSV (`;`, decimal comma, UTF-8 with BOM,
+    dates TT.MM.JJJJ, headers = the published column names); returns the rows written.
+    Suppressed values are empty; the `status` column says why."""
+    cursor = con.execute(select_rows(con, table, gebiet))
+    names = [d[0] for d in cursor.description]
+    rows = 0
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+        writer.writerow(names)
+        while batch := cursor.fetchmany(10_000):
+            writer.writerows([_csv_value(v) for v in row] for row in batch)
+            rows += len(batch)
+    return rows
+
+
+def _csv_readme(con: duckdb.DuckDBPyConnection, gebiet: Gebiet, version: str,
+                zeitpunkt: dt.datetime, counts: dict[str, int]) -> str:
+    scope = ("alle Zeilen (der ganze Kreis)" if gebiet.ist_kreis else
+             "die Zeilen der Räume aller Gliederungen der Gemeinde (einschließlich „ohne "
+             "Zuordnung“), der Gemeinde selbst und des Kreises; Tabellen ohne Raumbezug "
+             "(z. B. indikatoren) vollständig. Räume über Gemeindegrenzen stehen in den "
+             f"Dateien des Kreises (csv/{gebiet.kreis_ags}/)")
+    lines = [
+        f"Kleinräumiges Sozialmonitoring – {gebiet.bezeichnung}",
+        "",
+        f"Veröffentlicht am {zeitpunkt.astimezone():%d.%m.%Y, %H:%M} Uhr "
+        f"(Fassung {version}).",
+        "",
+        f"Inhalt: je veröffentlichter Tabelle eine Datei; sie enthält {scope}.",
+        *(f"  {table}.csv: {rows} Zeilen" for table, rows in counts.items()),
+        "",
+        "Format: Trennzeichen Semikolon (;), Dezimalkomma, ohne Tausenderpunkte, Zeichensatz "
+        "UTF-8 mit BOM, Datumsangaben TT.MM.JJJJ, ja/nein für Wahrheitswerte. Die "
+        "Spaltenüberschriften sind die Spaltennamen der veröffentlichten Tabellen (wie in "
+        "spm.duckdb, Parquet und PostgreSQL). Werte ungerundet.",
+        "",
+        "Zeichenerklärung (Spalte status):",
+        f"  {GESPERRT}: {TEXT_GESPERRT} In Excel „{ZEICHEN_GESPERRT}“. In indikatorwerte "
+        "sind zaehler und wert leer, der nenner wird veröffentlicht; in hze_hilfearten sind "
+        "die gesperrten Angaben leer.",
+        f"  {' / '.join(KEIN_WERT)}: {ERKLAERUNG_KEIN_WERT} Der Wert ist leer.",
+        "",
+        "Datenstand (Stichtag je Quelle und Berichtsjahr):",
+        *(f"  {quelle}, {jahr}: {tage}" for quelle, jahr, tage in stichtage(con, gebiet)),
+    ]
+    if "datenstand" in tables(con):
+        lines.append("  Einzelheiten je Lieferung: datenstand.csv")
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(db: Path, folder: Path, *, version: str, zeitpunkt: dt.datetime,
+                  log: Log) -> tuple[dict[str, int], list[Gebiet]]:
+    """Parquet, CSV and Excel of the published file `db` into `folder`; returns the number
+    of files per kind and the Gebiete."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        names = tables(con)
+        bad = [t for t in names if not _TABLE_NAME.match(t)]
+        if bad:
+            raise PublishError("Tabellenname(n) nicht als Dateiname verwendbar: "
+                               + ", ".join(bad))
+        missing = {"indikatoren", "raeume", "indikatorwerte"} - set(names)
+        if missing:
+            raise PublishError("Es fehlen veröffentlichte Tabellen: " + ", ".join(sorted(missing)))
+        if "ags" not in columns(con, "raeume"):
+            raise PublishError("Die Tabelle raeume hat keine Spalte ags.")
+
+        (folder / "parquet").mkdir()
+        for table in names:
+            target = folder / "parquet" / f"{table}.parquet"
+            con.execute(f'copy main."{table}" to {_literal(str(target))} (format parquet)')
+            log(f"Parquet: {target.name}")
+
+        kreise_und_gemeinden = gebiete(con)
+        if not kreise_und_gemeinden:
+            raise PublishError("Die Tabelle raeume enthält keine Gemeinde (gliederung = "
+                               "'kommune').")
+        (folder / "csv").mkdir()
+        csv_files = 0
+        for gebiet in kreise_und_gemeinden:
+            target = folder / "csv" / gebiet.ags
+            target.mkdir()
+            counts = {t: write_csv(con, t, gebiet, target / f"{t}.csv") for t in names}
+            (target / CSV_README).write_text(
+                _csv_readme(con, gebiet, version, zeitpunkt, counts), encoding="utf-8")
+            csv_files += len(counts)
+            log(f"CSV: csv/{gebiet.ags}/ ({gebiet.name}, {len(counts)} Dateien, "
+                f"{sum(counts.values())} Zeilen)")
+
+        (folder / "excel").mkdir()
+        for gebiet in kreise_und_gemeinden:
+            target = folder / "excel" / f"{gebiet.dateiname}.xlsx"
+            sheets = write_workbook(con, target, gebiet, version=version, zeitpunkt=zeitpunkt)
+            log(f"Excel: {target.name} ({len(sheets)} Bereiche, "
+                f"{sum(sheets.values())} Zeilen)")
+    finally:
+        con.close()
+    files = {"parquet": len(names), "csv": csv_files, "excel": len(kreise_und_gemeinden)}
+    return files, kreise_und_gemeinden
+
+

@@ -1,0 +1,64 @@
+"""The settings of a home as the warehouse uses them: the file `config/settings.yaml` read by
+`ingestion.settings`, with its engine sections read into the typed configurations of
+`dagster_project.lib` (Sozialindex, Geheimhaltung) and checked.
+
+Everything above `ingestion` and `lib` loads settings through `load_settings` here, so a
+wrong engine section stops a run with a message that names the file and the key. The dbt
+models get the settings as `--vars` (`dbt_vars`).
+"""
+
+import csv
+from pathlib import Path
+
+from dagster_project.lib.geheimhaltung.config import (
+    GeheimhaltungConfig,
+    GeheimhaltungConfigError,
+    config_from_mapping,
+    config_to_vars,
+)
+from dagster_project.lib.sozialindex import SozialindexConfig, SozialindexConfigError
+from ingestion import settings as _file
+from ingestion.settings import DEFAULT_SETTINGS_TEXT, Settings, write_default_settings
+
+__all__ = ["DEFAULT_SETTINGS_TEXT", "Settings", "dbt_vars", "geheimhaltung_config",
+           "indicator_catalogue", "load_settings", "sozialindex_config",
+           "write_default_settings"]
+
+# the indicator catalogue (dbt seed); the Sozialindex may only use computed indicators
+KATALOG = Path(__file__).resolve().parent.parent / "dbt_spm" / "seeds" / "indikatoren_katalog.csv"
+
+
+def load_settings(config_dir: Path) -> Settings:
+    """The settings of `config_dir/settings.yaml` (defaults without the file); ValueError
+    naming the file and the key when a value, also one of an engine section, is wrong."""
+    settings = _file.load_settings(config_dir)
+    try:
+        sozialindex_config(settings)
+        geheimhaltung_config(settings)
+    except (SozialindexConfigError, GeheimhaltungConfigError) as exc:
+        raise ValueError(f"{config_dir / 'settings.yaml'}: {exc}") from exc
+    return settings
+
+
+def sozialindex_config(settings: Settings) -> SozialindexConfig:
+    return SozialindexConfig.from_mapping(settings.sozialindex, katalog=indicator_catalogue())
+
+
+def geheimhaltung_config(settings: Settings) -> GeheimhaltungConfig:
+    return config_from_mapping(dict(settings.geheimhaltung))
+
+
+def indicator_catalogue() -> dict[str, tuple[str, bool]] | None:
+    """code -> (einheit, berechnet) of the indicator catalogue (None without the file)."""
+    if not KATALOG.exists():
+        return None
+    with KATALOG.open(encoding="utf-8", newline="") as handle:
+        return {row["code"]: (row["einheit"], row["berechnet"].strip().lower() == "true")
+                for row in csv.DictReader(handle)}
+
+
+def dbt_vars(settings: Settings) -> dict:
+    """The settings dbt reads as `--vars` (defaults in dbt_spm/dbt_project.yml `vars:`)."""
+    return {"seu_pool_jahre": settings.seu_pool_jahre,
+            "sozialindex": sozialindex_config(settings).to_vars(),
+            "geheimhaltung": config_to_vars(geheimhaltung_config(settings))}
