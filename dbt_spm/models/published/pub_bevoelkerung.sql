@@ -1,5 +1,3 @@
-{{ config(alias='bevoelkerung') }}
-
 -- Published population table: residents with Hauptwohnung by age group, sex and
 -- nationality per Gebiet and Berichtsjahr (`mart_bevoelkerung`). Population counts are not
 -- sensitive (indicators.md: "B counts are not sensitive"), so the table is published whole.

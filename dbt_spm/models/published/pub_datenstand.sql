@@ -1,5 +1,3 @@
-{{ config(alias='datenstand') }}
-
 -- Published data status per source and municipality (`mart_datenstand`), without file
 -- names and without anything person-level. The row count of a source whose indicators are
 -- sensitive (the catalogue's first source of every `sensibel` indicator but the

@@ -1,5 +1,3 @@
-{{ config(alias='hze_hilfearten') }}
-
 -- Published Hilfen zur Erziehung by Hilfeart: the figures of mart_hze_hilfearten protected
 -- by disclosure control (every figure is sensitive; mart_geheimhaltung_protokoll). A
 -- suppressed figure (a log status other than `ok`) is blank. `status` of the row:

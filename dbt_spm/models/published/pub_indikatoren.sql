@@ -1,5 +1,3 @@
-{{ config(alias='indikatoren') }}
-
 -- The published indicator catalogue (all indicators, also those not computed yet).
 with
 

@@ -1,5 +1,3 @@
-{{ config(alias='indikatorwerte') }}
-
 -- Published indicator values: every computed indicator, sensitive numerators protected by
 -- disclosure control (mart_geheimhaltung_protokoll, docs/datenschutz.md). Only the
 -- numerator of a sensitive indicator is a cell of the log (`teil = 'z'`): when that cell is

@@ -1,5 +1,3 @@
-{{ config(alias='raeume') }}
-
 -- The published area list: every Gebiet that indicator values are published for.
 with
 

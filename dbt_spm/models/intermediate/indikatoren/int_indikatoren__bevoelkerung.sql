@@ -77,63 +77,22 @@ je_zuordnung as (
 
 ),
 
+{%- set zaehlungen = [
+    'n_gesamt', 'n_unter_18', 'n_unter_6', 'n_ab_65', 'n_ab_80', 'n_unter_20', 'n_20_bis_64',
+    'n_nichtdeutsch', 'n_nichtdeutsch_unter_18', 'n_zuzug_bekannt', 'n_zuzug_12_monate',
+    'n_ab_5_zuzug_bekannt', 'n_ab_5_wohndauer_5',
+] %}
+
 je_gebiet as (
 
-    select
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        je_zuordnung.berichtsjahr,
-        sum(je_zuordnung.n_gesamt) as n_gesamt,
-        sum(je_zuordnung.n_unter_18) as n_unter_18,
-        sum(je_zuordnung.n_unter_6) as n_unter_6,
-        sum(je_zuordnung.n_ab_65) as n_ab_65,
-        sum(je_zuordnung.n_ab_80) as n_ab_80,
-        sum(je_zuordnung.n_unter_20) as n_unter_20,
-        sum(je_zuordnung.n_20_bis_64) as n_20_bis_64,
-        sum(je_zuordnung.n_nichtdeutsch) as n_nichtdeutsch,
-        sum(je_zuordnung.n_nichtdeutsch_unter_18) as n_nichtdeutsch_unter_18,
-        sum(je_zuordnung.n_zuzug_bekannt) as n_zuzug_bekannt,
-        sum(je_zuordnung.n_zuzug_12_monate) as n_zuzug_12_monate,
-        sum(je_zuordnung.n_ab_5_zuzug_bekannt) as n_ab_5_zuzug_bekannt,
-        sum(je_zuordnung.n_ab_5_wohndauer_5) as n_ab_5_wohndauer_5
-
-    from je_zuordnung
-    inner join zuordnung_gebiete
-        on zuordnung_gebiete.zuordnung_id = je_zuordnung.zuordnung_id
-    group by
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        je_zuordnung.berichtsjahr
+    {{ aggregate_to_gebiete('je_zuordnung', zaehlungen) }}
 
 ),
 
 -- every covered Gebiet and Berichtsjahr, zero counts where nobody lives
 vollstaendig as (
 
-    select
-        abdeckung.gliederung,
-        abdeckung.raum_id,
-        abdeckung.berichtsjahr,
-        abdeckung.stichtag,
-        coalesce(je_gebiet.n_gesamt, 0) as n_gesamt,
-        coalesce(je_gebiet.n_unter_18, 0) as n_unter_18,
-        coalesce(je_gebiet.n_unter_6, 0) as n_unter_6,
-        coalesce(je_gebiet.n_ab_65, 0) as n_ab_65,
-        coalesce(je_gebiet.n_ab_80, 0) as n_ab_80,
-        coalesce(je_gebiet.n_unter_20, 0) as n_unter_20,
-        coalesce(je_gebiet.n_20_bis_64, 0) as n_20_bis_64,
-        coalesce(je_gebiet.n_nichtdeutsch, 0) as n_nichtdeutsch,
-        coalesce(je_gebiet.n_nichtdeutsch_unter_18, 0) as n_nichtdeutsch_unter_18,
-        coalesce(je_gebiet.n_zuzug_bekannt, 0) as n_zuzug_bekannt,
-        coalesce(je_gebiet.n_zuzug_12_monate, 0) as n_zuzug_12_monate,
-        coalesce(je_gebiet.n_ab_5_zuzug_bekannt, 0) as n_ab_5_zuzug_bekannt,
-        coalesce(je_gebiet.n_ab_5_wohndauer_5, 0) as n_ab_5_wohndauer_5
-
-    from abdeckung
-    left join je_gebiet
-        on je_gebiet.gliederung = abdeckung.gliederung
-        and je_gebiet.raum_id = abdeckung.raum_id
-        and je_gebiet.berichtsjahr = abdeckung.berichtsjahr
+    {{ fill_abdeckung([('je_gebiet', zaehlungen, 0)]) }}
 
 ),
 
@@ -152,73 +111,24 @@ mit_vorjahr as (
 
 ),
 
-indikatoren as (
-
-    {%- set quotienten = [
-        ('B02', 'n_unter_18', 'n_gesamt'),
-        ('B03', 'n_unter_6', 'n_gesamt'),
-        ('B04', 'n_ab_65', 'n_gesamt'),
-        ('B05', 'n_ab_80', 'n_gesamt'),
-        ('B06', 'n_unter_20', 'n_20_bis_64'),
-        ('B07', 'n_ab_65', 'n_20_bis_64'),
-        ('B08', 'n_nichtdeutsch', 'n_gesamt'),
-        ('B09', 'n_nichtdeutsch_unter_18', 'n_unter_18'),
-        ('B11', 'n_zuzug_12_monate', 'n_zuzug_bekannt'),
-        ('B12', 'n_ab_5_wohndauer_5', 'n_ab_5_zuzug_bekannt'),
-    ] %}
-
-    select
-        'B01' as code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        n_gesamt as zaehler,
-        cast(null as bigint) as nenner
-    from mit_vorjahr
-
-    {%- for code, zaehler, nenner in quotienten %}
-
-    union all
-
-    select
-        '{{ code }}' as code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        {{ zaehler }} as zaehler,
-        {{ nenner }} as nenner
-    from mit_vorjahr
-    {%- endfor %}
-
-    union all
-
-    select
-        'B10' as code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        n_gesamt - n_gesamt_vorjahr as zaehler,
-        n_gesamt_vorjahr as nenner
-    from mit_vorjahr
-
-),
+{%- set indikatoren = [
+    ('B01', 'n_gesamt', none),
+    ('B02', 'n_unter_18', 'n_gesamt'),
+    ('B03', 'n_unter_6', 'n_gesamt'),
+    ('B04', 'n_ab_65', 'n_gesamt'),
+    ('B05', 'n_ab_80', 'n_gesamt'),
+    ('B06', 'n_unter_20', 'n_20_bis_64'),
+    ('B07', 'n_ab_65', 'n_20_bis_64'),
+    ('B08', 'n_nichtdeutsch', 'n_gesamt'),
+    ('B09', 'n_nichtdeutsch_unter_18', 'n_unter_18'),
+    ('B10', 'n_gesamt - n_gesamt_vorjahr', 'n_gesamt_vorjahr'),
+    ('B11', 'n_zuzug_12_monate', 'n_zuzug_bekannt'),
+    ('B12', 'n_ab_5_wohndauer_5', 'n_ab_5_zuzug_bekannt'),
+] %}
 
 final as (
 
-    select
-        code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        cast(berichtsjahr as varchar) as bezugszeitraum,
-        cast(zaehler as bigint) as zaehler,
-        cast(nenner as bigint) as nenner
-
-    from indikatoren
+    {{ indikatoren_long('mit_vorjahr', indikatoren) }}
 
 )
 

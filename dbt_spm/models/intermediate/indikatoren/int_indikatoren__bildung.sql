@@ -124,92 +124,33 @@ je_zuordnung as (
 
 je_gebiet as (
 
-    select
-        je_zuordnung.quelle,
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        je_zuordnung.berichtsjahr,
-        {%- for spalte in zaehlungen %}
-        sum(je_zuordnung.{{ spalte }}) as {{ spalte }}{{ "," if not loop.last }}
-        {%- endfor %}
-
-    from je_zuordnung
-    inner join zuordnung_gebiete
-        on zuordnung_gebiete.zuordnung_id = je_zuordnung.zuordnung_id
-    group by
-        je_zuordnung.quelle,
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        je_zuordnung.berichtsjahr
+    {{ aggregate_to_gebiete('je_zuordnung', zaehlungen, keys=['quelle', 'berichtsjahr']) }}
 
 ),
 
 -- every covered source, Gebiet and Berichtsjahr, zero counts where no records are
 vollstaendig as (
 
-    select
-        abdeckung.quelle,
-        abdeckung.gliederung,
-        abdeckung.raum_id,
-        abdeckung.berichtsjahr,
-        abdeckung.stichtag,
-        {%- for spalte in zaehlungen %}
-        coalesce(je_gebiet.{{ spalte }}, 0) as {{ spalte }}{{ "," if not loop.last }}
-        {%- endfor %}
-
-    from abdeckung
-    left join je_gebiet
-        on je_gebiet.quelle = abdeckung.quelle
-        and je_gebiet.gliederung = abdeckung.gliederung
-        and je_gebiet.raum_id = abdeckung.raum_id
-        and je_gebiet.berichtsjahr = abdeckung.berichtsjahr
+    {{ fill_abdeckung(
+        [('je_gebiet', zaehlungen, 0)],
+        keys=['quelle', 'gliederung', 'raum_id', 'berichtsjahr'],
+    ) }}
 
 ),
 
-indikatoren as (
-
-    {%- set indikatoren = [
-        ('BI01', 'schule', 'n_gymnasium', 'n_schueler'),
-        ('BI02', 'schule', 'n_gesamtschule', 'n_schueler'),
-        ('BI03', 'schule', 'n_haupt_foerderschule', 'n_schueler'),
-        ('BI04', 'schule', 'n_foerderbedarf', 'n_foerderbedarf_bekannt'),
-        ('BI05', 'schulabgang', 'n_ohne_abschluss', 'n_abgaenge'),
-        ('BI06', 'schulabgang', 'n_hochschulreife', 'n_abgaenge'),
-    ] %}
-
-    {%- for code, quelle, zaehler, nenner in indikatoren %}
-    {%- if not loop.first %}
-
-    union all
-    {%- endif %}
-
-    select
-        '{{ code }}' as code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        {{ zaehler }} as zaehler,
-        {{ nenner }} as nenner
-    from vollstaendig
-    where quelle = '{{ quelle }}'
-    {%- endfor %}
-
-),
+{#- each indicator from the rows of its own source #}
+{%- set indikatoren = [
+    ('BI01', 'n_gymnasium', 'n_schueler', "quelle = 'schule'"),
+    ('BI02', 'n_gesamtschule', 'n_schueler', "quelle = 'schule'"),
+    ('BI03', 'n_haupt_foerderschule', 'n_schueler', "quelle = 'schule'"),
+    ('BI04', 'n_foerderbedarf', 'n_foerderbedarf_bekannt', "quelle = 'schule'"),
+    ('BI05', 'n_ohne_abschluss', 'n_abgaenge', "quelle = 'schulabgang'"),
+    ('BI06', 'n_hochschulreife', 'n_abgaenge', "quelle = 'schulabgang'"),
+] %}
 
 final as (
 
-    select
-        code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        cast(berichtsjahr as varchar) as bezugszeitraum,
-        cast(zaehler as bigint) as zaehler,
-        cast(nenner as bigint) as nenner
-
-    from indikatoren
+    {{ indikatoren_long('vollstaendig', indikatoren) }}
 
 )
 

@@ -116,112 +116,44 @@ faelle_je_zuordnung as (
 
 ),
 
+{%- set zaehlungen = [
+    'n_laufend_hze_u18', 'n_laufend_ambulant_u18', 'n_laufend_fremdunterbringung_u18',
+    'n_laufend_28_u18', 'n_laufend_35a_u18', 'n_neu_42', 'n_neu_hze', 'ausgaben_euro',
+    'n_inanspruchnahme',
+] %}
+
 faelle_je_gebiet as (
 
-    select
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        faelle_je_zuordnung.berichtsjahr,
-        sum(faelle_je_zuordnung.n_laufend_hze_u18) as n_laufend_hze_u18,
-        sum(faelle_je_zuordnung.n_laufend_ambulant_u18) as n_laufend_ambulant_u18,
-        sum(faelle_je_zuordnung.n_laufend_fremdunterbringung_u18) as n_laufend_fremdunterbringung_u18,
-        sum(faelle_je_zuordnung.n_laufend_28_u18) as n_laufend_28_u18,
-        sum(faelle_je_zuordnung.n_laufend_35a_u18) as n_laufend_35a_u18,
-        sum(faelle_je_zuordnung.n_neu_42) as n_neu_42,
-        sum(faelle_je_zuordnung.n_neu_hze) as n_neu_hze,
-        sum(faelle_je_zuordnung.ausgaben_euro) as ausgaben_euro,
-        sum(faelle_je_zuordnung.n_inanspruchnahme) as n_inanspruchnahme
-
-    from faelle_je_zuordnung
-    inner join zuordnung_gebiete
-        on zuordnung_gebiete.zuordnung_id = faelle_je_zuordnung.zuordnung_id
-    group by
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        faelle_je_zuordnung.berichtsjahr
+    {{ aggregate_to_gebiete('faelle_je_zuordnung', zaehlungen) }}
 
 ),
 
--- every covered Gebiet and Berichtsjahr, zero counts where no records are
+-- every covered Gebiet and Berichtsjahr, zero counts where no records are; population
+-- denominators NULL when a municipality has no population Stichtag
 vollstaendig as (
 
-    select
-        abdeckung.gliederung,
-        abdeckung.raum_id,
-        abdeckung.berichtsjahr,
-        abdeckung.stichtag,
-        coalesce(faelle_je_gebiet.n_laufend_hze_u18, 0) as n_laufend_hze_u18,
-        coalesce(faelle_je_gebiet.n_laufend_ambulant_u18, 0) as n_laufend_ambulant_u18,
-        coalesce(faelle_je_gebiet.n_laufend_fremdunterbringung_u18, 0)
-            as n_laufend_fremdunterbringung_u18,
-        coalesce(faelle_je_gebiet.n_laufend_28_u18, 0) as n_laufend_28_u18,
-        coalesce(faelle_je_gebiet.n_laufend_35a_u18, 0) as n_laufend_35a_u18,
-        coalesce(faelle_je_gebiet.n_neu_42, 0) as n_neu_42,
-        coalesce(faelle_je_gebiet.n_neu_hze, 0) as n_neu_hze,
-        coalesce(faelle_je_gebiet.ausgaben_euro, 0) as ausgaben_euro,
-        coalesce(faelle_je_gebiet.n_inanspruchnahme, 0) as n_inanspruchnahme,
-        -- population denominators: NULL when a municipality has no population Stichtag
-        nenner.n_ew_unter_18,
-        nenner.n_ew_unter_21
-
-    from abdeckung
-    left join faelle_je_gebiet
-        on faelle_je_gebiet.gliederung = abdeckung.gliederung
-        and faelle_je_gebiet.raum_id = abdeckung.raum_id
-        and faelle_je_gebiet.berichtsjahr = abdeckung.berichtsjahr
-    left join nenner
-        on nenner.gliederung = abdeckung.gliederung
-        and nenner.raum_id = abdeckung.raum_id
-        and nenner.berichtsjahr = abdeckung.berichtsjahr
+    {{ fill_abdeckung([
+        ('faelle_je_gebiet', zaehlungen, 0),
+        ('nenner', ['n_ew_unter_18', 'n_ew_unter_21'], none),
+    ]) }}
 
 ),
 
-indikatoren as (
-
-    {%- set indikatoren = [
-        ('E01', 'n_laufend_hze_u18', 'n_ew_unter_18'),
-        ('E02', 'n_laufend_ambulant_u18', 'n_ew_unter_18'),
-        ('E03', 'n_laufend_fremdunterbringung_u18', 'n_ew_unter_18'),
-        ('E04', 'n_laufend_28_u18', 'n_ew_unter_18'),
-        ('E05', 'n_laufend_35a_u18', 'n_ew_unter_18'),
-        ('E06', 'n_neu_42', 'n_ew_unter_18'),
-        ('E07', 'n_neu_hze', 'n_ew_unter_18'),
-        ('E08', 'ausgaben_euro', 'n_ew_unter_21'),
-        ('E09', 'n_inanspruchnahme', 'n_ew_unter_21'),
-    ] %}
-
-    {%- for code, zaehler, nenner in indikatoren %}
-    {%- if not loop.first %}
-
-    union all
-    {%- endif %}
-
-    select
-        '{{ code }}' as code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        cast({{ zaehler }} as double precision) as zaehler,
-        {{ nenner }} as nenner
-    from vollstaendig
-    {%- endfor %}
-
-),
+{%- set indikatoren = [
+    ('E01', 'n_laufend_hze_u18', 'n_ew_unter_18'),
+    ('E02', 'n_laufend_ambulant_u18', 'n_ew_unter_18'),
+    ('E03', 'n_laufend_fremdunterbringung_u18', 'n_ew_unter_18'),
+    ('E04', 'n_laufend_28_u18', 'n_ew_unter_18'),
+    ('E05', 'n_laufend_35a_u18', 'n_ew_unter_18'),
+    ('E06', 'n_neu_42', 'n_ew_unter_18'),
+    ('E07', 'n_neu_hze', 'n_ew_unter_18'),
+    ('E08', 'ausgaben_euro', 'n_ew_unter_21'),
+    ('E09', 'n_inanspruchnahme', 'n_ew_unter_21'),
+] %}
 
 final as (
 
-    select
-        code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        cast(berichtsjahr as varchar) as bezugszeitraum,
-        zaehler,
-        cast(nenner as bigint) as nenner
-
-    from indikatoren
+    {{ indikatoren_long('vollstaendig', indikatoren, zaehler_typ='double precision') }}
 
 )
 

@@ -124,21 +124,7 @@ seu_je_zuordnung as (
 
 seu_je_gebiet_jahr as (
 
-    select
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        seu_je_zuordnung.einschulungsjahr,
-        {%- for spalte in zaehlungen %}
-        sum(seu_je_zuordnung.{{ spalte }}) as {{ spalte }}{{ "," if not loop.last }}
-        {%- endfor %}
-
-    from seu_je_zuordnung
-    inner join zuordnung_gebiete
-        on zuordnung_gebiete.zuordnung_id = seu_je_zuordnung.zuordnung_id
-    group by
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        seu_je_zuordnung.einschulungsjahr
+    {{ aggregate_to_gebiete('seu_je_zuordnung', zaehlungen, keys=['einschulungsjahr']) }}
 
 ),
 
@@ -265,55 +251,23 @@ vollstaendig as (
 
 ),
 
-indikatoren as (
-
-    {%- set indikatoren = [
-        ('G01', 'n_uebergewicht', 'n_gewicht_bekannt'),
-        ('G02', 'n_adipositas', 'n_gewicht_bekannt'),
-        ('G03', 'n_deutsch_unzureichend', 'n_erstsprache_bekannt'),
-        ('G04', 'n_sprachscreening_auffaellig', 'n_sprachscreening_bekannt'),
-        ('G05', 'n_koerperkoordination_auffaellig', 'n_koerperkoordination_bekannt'),
-        ('G06', 'n_visuomotorik_auffaellig', 'n_visuomotorik_bekannt'),
-        ('G07', 'n_impfdokument_vorgelegt', 'n_impfdokument_bekannt'),
-        ('G08', 'n_masern_vollstaendig', 'n_impfdokument_vorgelegt'),
-        ('G09', 'n_u9_dokumentiert', 'n_u9_bekannt'),
-        ('G10', 'n_kita_unter_2_jahren', 'n_kita_dauer_bekannt'),
-        ('G11', 'n_erstsprache_nichtdeutsch', 'n_erstsprache_bekannt'),
-    ] %}
-
-    {%- for code, zaehler, nenner in indikatoren %}
-    {%- if not loop.first %}
-
-    union all
-    {%- endif %}
-
-    select
-        '{{ code }}' as code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        bezugszeitraum,
-        {{ zaehler }} as zaehler,
-        {{ nenner }} as nenner
-    from vollstaendig
-    {%- endfor %}
-
-),
+{%- set indikatoren = [
+    ('G01', 'n_uebergewicht', 'n_gewicht_bekannt'),
+    ('G02', 'n_adipositas', 'n_gewicht_bekannt'),
+    ('G03', 'n_deutsch_unzureichend', 'n_erstsprache_bekannt'),
+    ('G04', 'n_sprachscreening_auffaellig', 'n_sprachscreening_bekannt'),
+    ('G05', 'n_koerperkoordination_auffaellig', 'n_koerperkoordination_bekannt'),
+    ('G06', 'n_visuomotorik_auffaellig', 'n_visuomotorik_bekannt'),
+    ('G07', 'n_impfdokument_vorgelegt', 'n_impfdokument_bekannt'),
+    ('G08', 'n_masern_vollstaendig', 'n_impfdokument_vorgelegt'),
+    ('G09', 'n_u9_dokumentiert', 'n_u9_bekannt'),
+    ('G10', 'n_kita_unter_2_jahren', 'n_kita_dauer_bekannt'),
+    ('G11', 'n_erstsprache_nichtdeutsch', 'n_erstsprache_bekannt'),
+] %}
 
 final as (
 
-    select
-        code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        bezugszeitraum,
-        cast(zaehler as bigint) as zaehler,
-        cast(nenner as bigint) as nenner
-
-    from indikatoren
+    {{ indikatoren_long('vollstaendig', indikatoren, bezugszeitraum='bezugszeitraum') }}
 
 )
 

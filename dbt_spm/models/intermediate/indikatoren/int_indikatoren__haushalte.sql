@@ -80,100 +80,37 @@ je_zuordnung as (
 
 ),
 
+{%- set zaehlungen = [
+    'n_haushalte', 'n_personen', 'n_mit_kindern', 'n_ae', 'n_kinderreich',
+    'n_kinder_unter_18_ae', 'n_unter_18', 'n_eph_ab_65',
+] %}
+
 je_gebiet as (
 
-    select
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        je_zuordnung.berichtsjahr,
-        sum(je_zuordnung.n_haushalte) as n_haushalte,
-        sum(je_zuordnung.n_personen) as n_personen,
-        sum(je_zuordnung.n_mit_kindern) as n_mit_kindern,
-        sum(je_zuordnung.n_ae) as n_ae,
-        sum(je_zuordnung.n_kinderreich) as n_kinderreich,
-        sum(je_zuordnung.n_kinder_unter_18_ae) as n_kinder_unter_18_ae,
-        sum(je_zuordnung.n_unter_18) as n_unter_18,
-        sum(je_zuordnung.n_eph_ab_65) as n_eph_ab_65
-
-    from je_zuordnung
-    inner join zuordnung_gebiete
-        on zuordnung_gebiete.zuordnung_id = je_zuordnung.zuordnung_id
-    group by
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        je_zuordnung.berichtsjahr
+    {{ aggregate_to_gebiete('je_zuordnung', zaehlungen) }}
 
 ),
 
 -- every covered Gebiet and Berichtsjahr, zero counts where no household is
 vollstaendig as (
 
-    select
-        abdeckung.gliederung,
-        abdeckung.raum_id,
-        abdeckung.berichtsjahr,
-        abdeckung.stichtag,
-        coalesce(je_gebiet.n_haushalte, 0) as n_haushalte,
-        coalesce(je_gebiet.n_personen, 0) as n_personen,
-        coalesce(je_gebiet.n_mit_kindern, 0) as n_mit_kindern,
-        coalesce(je_gebiet.n_ae, 0) as n_ae,
-        coalesce(je_gebiet.n_kinderreich, 0) as n_kinderreich,
-        coalesce(je_gebiet.n_kinder_unter_18_ae, 0) as n_kinder_unter_18_ae,
-        coalesce(je_gebiet.n_unter_18, 0) as n_unter_18,
-        coalesce(je_gebiet.n_eph_ab_65, 0) as n_eph_ab_65
-
-    from abdeckung
-    left join je_gebiet
-        on je_gebiet.gliederung = abdeckung.gliederung
-        and je_gebiet.raum_id = abdeckung.raum_id
-        and je_gebiet.berichtsjahr = abdeckung.berichtsjahr
+    {{ fill_abdeckung([('je_gebiet', zaehlungen, 0)]) }}
 
 ),
 
-indikatoren as (
-
-    {%- set indikatoren = [
-        ('H01', 'n_haushalte', 'cast(null as bigint)'),
-        ('H02', 'n_personen', 'n_haushalte'),
-        ('H03', 'n_mit_kindern', 'n_haushalte'),
-        ('H04', 'n_ae', 'n_mit_kindern'),
-        ('H05', 'n_kinderreich', 'n_mit_kindern'),
-        ('H06', 'n_kinder_unter_18_ae', 'n_unter_18'),
-        ('H07', 'n_eph_ab_65', 'n_haushalte'),
-    ] %}
-
-    {%- for code, zaehler, nenner in indikatoren %}
-    {%- if not loop.first %}
-
-    union all
-    {%- endif %}
-
-    select
-        '{{ code }}' as code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        {{ zaehler }} as zaehler,
-        {{ nenner }} as nenner
-    from vollstaendig
-    {%- endfor %}
-
-),
+{%- set indikatoren = [
+    ('H01', 'n_haushalte', none),
+    ('H02', 'n_personen', 'n_haushalte'),
+    ('H03', 'n_mit_kindern', 'n_haushalte'),
+    ('H04', 'n_ae', 'n_mit_kindern'),
+    ('H05', 'n_kinderreich', 'n_mit_kindern'),
+    ('H06', 'n_kinder_unter_18_ae', 'n_unter_18'),
+    ('H07', 'n_eph_ab_65', 'n_haushalte'),
+] %}
 
 final as (
 
-    select
-        code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        cast(berichtsjahr as varchar) as bezugszeitraum,
-        cast(zaehler as bigint) as zaehler,
-        cast(nenner as bigint) as nenner
-
-    from indikatoren
+    {{ indikatoren_long('vollstaendig', indikatoren) }}
 
 )
 

@@ -82,98 +82,38 @@ kita_je_zuordnung as (
 
 ),
 
+{%- set zaehlungen = [
+    'n_betreut_unter_3', 'n_ktp_unter_3', 'n_betreut_3_bis_5', 'n_stunden_bekannt',
+    'n_stunden_45_und_mehr',
+] %}
+
 kita_je_gebiet as (
 
-    select
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        kita_je_zuordnung.berichtsjahr,
-        sum(kita_je_zuordnung.n_betreut_unter_3) as n_betreut_unter_3,
-        sum(kita_je_zuordnung.n_ktp_unter_3) as n_ktp_unter_3,
-        sum(kita_je_zuordnung.n_betreut_3_bis_5) as n_betreut_3_bis_5,
-        sum(kita_je_zuordnung.n_stunden_bekannt) as n_stunden_bekannt,
-        sum(kita_je_zuordnung.n_stunden_45_und_mehr) as n_stunden_45_und_mehr
-
-    from kita_je_zuordnung
-    inner join zuordnung_gebiete
-        on zuordnung_gebiete.zuordnung_id = kita_je_zuordnung.zuordnung_id
-    group by
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        kita_je_zuordnung.berichtsjahr
+    {{ aggregate_to_gebiete('kita_je_zuordnung', zaehlungen) }}
 
 ),
 
--- every covered Gebiet and Berichtsjahr, zero counts where no records are
+-- every covered Gebiet and Berichtsjahr, zero counts where no records are; population
+-- denominators NULL when a municipality has no population Stichtag
 vollstaendig as (
 
-    select
-        abdeckung.gliederung,
-        abdeckung.raum_id,
-        abdeckung.berichtsjahr,
-        abdeckung.stichtag,
-        coalesce(kita_je_gebiet.n_betreut_unter_3, 0) as n_betreut_unter_3,
-        coalesce(kita_je_gebiet.n_ktp_unter_3, 0) as n_ktp_unter_3,
-        coalesce(kita_je_gebiet.n_betreut_3_bis_5, 0) as n_betreut_3_bis_5,
-        coalesce(kita_je_gebiet.n_stunden_bekannt, 0) as n_stunden_bekannt,
-        coalesce(kita_je_gebiet.n_stunden_45_und_mehr, 0) as n_stunden_45_und_mehr,
-        -- population denominators: NULL when a municipality has no population Stichtag
-        nenner.n_ew_unter_3,
-        nenner.n_ew_3_bis_5
-
-    from abdeckung
-    left join kita_je_gebiet
-        on kita_je_gebiet.gliederung = abdeckung.gliederung
-        and kita_je_gebiet.raum_id = abdeckung.raum_id
-        and kita_je_gebiet.berichtsjahr = abdeckung.berichtsjahr
-    left join nenner
-        on nenner.gliederung = abdeckung.gliederung
-        and nenner.raum_id = abdeckung.raum_id
-        and nenner.berichtsjahr = abdeckung.berichtsjahr
+    {{ fill_abdeckung([
+        ('kita_je_gebiet', zaehlungen, 0),
+        ('nenner', ['n_ew_unter_3', 'n_ew_3_bis_5'], none),
+    ]) }}
 
 ),
 
-indikatoren as (
-
-    {%- set indikatoren = [
-        ('K01', 'n_betreut_unter_3', 'n_ew_unter_3'),
-        ('K02', 'n_betreut_3_bis_5', 'n_ew_3_bis_5'),
-        ('K03', 'n_ktp_unter_3', 'n_betreut_unter_3'),
-        ('K04', 'n_stunden_45_und_mehr', 'n_stunden_bekannt'),
-    ] %}
-
-    {%- for code, zaehler, nenner in indikatoren %}
-    {%- if not loop.first %}
-
-    union all
-    {%- endif %}
-
-    select
-        '{{ code }}' as code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        {{ zaehler }} as zaehler,
-        {{ nenner }} as nenner
-    from vollstaendig
-    {%- endfor %}
-
-),
+{%- set indikatoren = [
+    ('K01', 'n_betreut_unter_3', 'n_ew_unter_3'),
+    ('K02', 'n_betreut_3_bis_5', 'n_ew_3_bis_5'),
+    ('K03', 'n_ktp_unter_3', 'n_betreut_unter_3'),
+    ('K04', 'n_stunden_45_und_mehr', 'n_stunden_bekannt'),
+] %}
 
 final as (
 
-    select
-        code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        cast(berichtsjahr as varchar) as bezugszeitraum,
-        cast(zaehler as bigint) as zaehler,
-        cast(nenner as bigint) as nenner
-
-    from indikatoren
+    {{ indikatoren_long('vollstaendig', indikatoren) }}
 
 )
 

@@ -73,23 +73,7 @@ je_zuordnung as (
 
 je_gebiet as (
 
-    select
-        je_zuordnung.quelle,
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        je_zuordnung.berichtsjahr,
-        {%- for name, bedingung in gruppen %}
-        sum(je_zuordnung.{{ name }}) as {{ name }}{{ "," if not loop.last }}
-        {%- endfor %}
-
-    from je_zuordnung
-    inner join zuordnung_gebiete
-        on zuordnung_gebiete.zuordnung_id = je_zuordnung.zuordnung_id
-    group by
-        je_zuordnung.quelle,
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        je_zuordnung.berichtsjahr
+    {{ aggregate_to_gebiete('je_zuordnung', gruppen | map('first') | list, keys=['quelle', 'berichtsjahr']) }}
 
 ),
 

@@ -94,28 +94,14 @@ sgb2_je_zuordnung as (
 
 ),
 
+{%- set zaehlungen = [
+    'n_rlb', 'n_rlb_unter_65', 'n_rlb_unter_15', 'n_rlb_unter_18', 'n_elb_15_bis_64',
+    'n_elb_15_bis_64_arbeitslos', 'n_rlb_nichtdeutsch_unter_65', 'n_bg_mitglieder_unter_15',
+] %}
+
 sgb2_je_gebiet as (
 
-    select
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        sgb2_je_zuordnung.berichtsjahr,
-        sum(sgb2_je_zuordnung.n_rlb) as n_rlb,
-        sum(sgb2_je_zuordnung.n_rlb_unter_65) as n_rlb_unter_65,
-        sum(sgb2_je_zuordnung.n_rlb_unter_15) as n_rlb_unter_15,
-        sum(sgb2_je_zuordnung.n_rlb_unter_18) as n_rlb_unter_18,
-        sum(sgb2_je_zuordnung.n_elb_15_bis_64) as n_elb_15_bis_64,
-        sum(sgb2_je_zuordnung.n_elb_15_bis_64_arbeitslos) as n_elb_15_bis_64_arbeitslos,
-        sum(sgb2_je_zuordnung.n_rlb_nichtdeutsch_unter_65) as n_rlb_nichtdeutsch_unter_65,
-        sum(sgb2_je_zuordnung.n_bg_mitglieder_unter_15) as n_bg_mitglieder_unter_15
-
-    from sgb2_je_zuordnung
-    inner join zuordnung_gebiete
-        on zuordnung_gebiete.zuordnung_id = sgb2_je_zuordnung.zuordnung_id
-    group by
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        sgb2_je_zuordnung.berichtsjahr
+    {{ aggregate_to_gebiete('sgb2_je_zuordnung', zaehlungen) }}
 
 ),
 
@@ -145,95 +131,37 @@ bg_je_gebiet as (
 
 ),
 
--- every covered Gebiet and Berichtsjahr, zero counts where no records are
+-- every covered Gebiet and Berichtsjahr, zero counts where no records are; population
+-- denominators NULL when a municipality has no population Stichtag
 vollstaendig as (
 
-    select
-        abdeckung.gliederung,
-        abdeckung.raum_id,
-        abdeckung.berichtsjahr,
-        abdeckung.stichtag,
-        coalesce(sgb2_je_gebiet.n_rlb, 0) as n_rlb,
-        coalesce(sgb2_je_gebiet.n_rlb_unter_65, 0) as n_rlb_unter_65,
-        coalesce(sgb2_je_gebiet.n_rlb_unter_15, 0) as n_rlb_unter_15,
-        coalesce(sgb2_je_gebiet.n_rlb_unter_18, 0) as n_rlb_unter_18,
-        coalesce(sgb2_je_gebiet.n_elb_15_bis_64, 0) as n_elb_15_bis_64,
-        coalesce(sgb2_je_gebiet.n_elb_15_bis_64_arbeitslos, 0) as n_elb_15_bis_64_arbeitslos,
-        coalesce(sgb2_je_gebiet.n_rlb_nichtdeutsch_unter_65, 0) as n_rlb_nichtdeutsch_unter_65,
-        coalesce(sgb2_je_gebiet.n_bg_mitglieder_unter_15, 0) as n_bg_mitglieder_unter_15,
-        coalesce(bg_je_gebiet.n_bg, 0) as n_bg,
-        coalesce(bg_je_gebiet.n_bg_ae, 0) as n_bg_ae,
-        coalesce(bg_je_gebiet.n_bg_ae_paar_mk, 0) as n_bg_ae_paar_mk,
-        -- population denominators: NULL when a municipality has no population Stichtag
-        nenner.n_ew_unter_65,
-        nenner.n_ew_unter_15,
-        nenner.n_ew_unter_18,
-        nenner.n_ew_15_bis_64,
-        nenner.n_ew_nichtdeutsch_unter_65
-
-    from abdeckung
-    left join sgb2_je_gebiet
-        on sgb2_je_gebiet.gliederung = abdeckung.gliederung
-        and sgb2_je_gebiet.raum_id = abdeckung.raum_id
-        and sgb2_je_gebiet.berichtsjahr = abdeckung.berichtsjahr
-    left join bg_je_gebiet
-        on bg_je_gebiet.gliederung = abdeckung.gliederung
-        and bg_je_gebiet.raum_id = abdeckung.raum_id
-        and bg_je_gebiet.berichtsjahr = abdeckung.berichtsjahr
-    left join nenner
-        on nenner.gliederung = abdeckung.gliederung
-        and nenner.raum_id = abdeckung.raum_id
-        and nenner.berichtsjahr = abdeckung.berichtsjahr
+    {{ fill_abdeckung([
+        ('sgb2_je_gebiet', zaehlungen, 0),
+        ('bg_je_gebiet', ['n_bg', 'n_bg_ae', 'n_bg_ae_paar_mk'], 0),
+        ('nenner', [
+            'n_ew_unter_65', 'n_ew_unter_15', 'n_ew_unter_18', 'n_ew_15_bis_64',
+            'n_ew_nichtdeutsch_unter_65',
+        ], none),
+    ]) }}
 
 ),
 
-indikatoren as (
-
-    {%- set indikatoren = [
-        ('S01', 'n_rlb', 'cast(null as bigint)'),
-        ('S02', 'n_bg', 'cast(null as bigint)'),
-        ('S03', 'n_rlb_unter_65', 'n_ew_unter_65'),
-        ('S04', 'n_rlb_unter_15', 'n_ew_unter_15'),
-        ('S05', 'n_rlb_unter_18', 'n_ew_unter_18'),
-        ('S06', 'n_elb_15_bis_64', 'n_ew_15_bis_64'),
-        ('S07', 'n_elb_15_bis_64_arbeitslos', 'n_ew_15_bis_64'),
-        ('S08', 'n_bg_ae', 'n_bg_ae_paar_mk'),
-        ('S09', 'n_rlb_nichtdeutsch_unter_65', 'n_ew_nichtdeutsch_unter_65'),
-        ('S10', 'n_bg_mitglieder_unter_15', 'n_ew_unter_15'),
-    ] %}
-
-    {%- for code, zaehler, nenner in indikatoren %}
-    {%- if not loop.first %}
-
-    union all
-    {%- endif %}
-
-    select
-        '{{ code }}' as code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        {{ zaehler }} as zaehler,
-        {{ nenner }} as nenner
-    from vollstaendig
-    {%- endfor %}
-
-),
+{%- set indikatoren = [
+    ('S01', 'n_rlb', none),
+    ('S02', 'n_bg', none),
+    ('S03', 'n_rlb_unter_65', 'n_ew_unter_65'),
+    ('S04', 'n_rlb_unter_15', 'n_ew_unter_15'),
+    ('S05', 'n_rlb_unter_18', 'n_ew_unter_18'),
+    ('S06', 'n_elb_15_bis_64', 'n_ew_15_bis_64'),
+    ('S07', 'n_elb_15_bis_64_arbeitslos', 'n_ew_15_bis_64'),
+    ('S08', 'n_bg_ae', 'n_bg_ae_paar_mk'),
+    ('S09', 'n_rlb_nichtdeutsch_unter_65', 'n_ew_nichtdeutsch_unter_65'),
+    ('S10', 'n_bg_mitglieder_unter_15', 'n_ew_unter_15'),
+] %}
 
 final as (
 
-    select
-        code,
-        gliederung,
-        raum_id,
-        berichtsjahr,
-        stichtag,
-        cast(berichtsjahr as varchar) as bezugszeitraum,
-        cast(zaehler as bigint) as zaehler,
-        cast(nenner as bigint) as nenner
-
-    from indikatoren
+    {{ indikatoren_long('vollstaendig', indikatoren) }}
 
 )
 

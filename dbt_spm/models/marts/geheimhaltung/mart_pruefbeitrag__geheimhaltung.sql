@@ -1,4 +1,4 @@
--- Contribution to the published `qualitaet` table (dagster_project/qualitaet.py): the
+-- Contribution to the published `qualitaet` table (dagster_project/quality/gate.py): the
 -- attacker audit of disclosure control (mart_geheimhaltung_audit) with its figures — the
 -- suppressed cells checked, those not protected, the narrowest interval — and the number of
 -- cells and of suppressed cells (mart_geheimhaltung_protokoll). Every row is published as

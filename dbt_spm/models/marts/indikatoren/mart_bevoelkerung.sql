@@ -145,25 +145,11 @@ je_zuordnung as (
 
 je_gebiet as (
 
-    select
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        je_zuordnung.berichtsjahr,
-        je_zuordnung.altersgruppe,
-        je_zuordnung.geschlecht,
-        je_zuordnung.staatsangehoerigkeit,
-        sum(je_zuordnung.anzahl) as anzahl
-
-    from je_zuordnung
-    inner join zuordnung_gebiete
-        on zuordnung_gebiete.zuordnung_id = je_zuordnung.zuordnung_id
-    group by
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        je_zuordnung.berichtsjahr,
-        je_zuordnung.altersgruppe,
-        je_zuordnung.geschlecht,
-        je_zuordnung.staatsangehoerigkeit
+    {{ aggregate_to_gebiete(
+        'je_zuordnung',
+        ['anzahl'],
+        keys=['berichtsjahr', 'altersgruppe', 'geschlecht', 'staatsangehoerigkeit'],
+    ) }}
 
 ),
 

@@ -102,26 +102,14 @@ faelle_je_zuordnung as (
 
 faelle_je_gebiet as (
 
-    select
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        faelle_je_zuordnung.berichtsjahr,
-        faelle_je_zuordnung.hilfeart,
-        sum(faelle_je_zuordnung.anzahl_faelle) as anzahl_faelle,
-        sum(faelle_je_zuordnung.anzahl_laufend) as anzahl_laufend,
-        sum(faelle_je_zuordnung.anzahl_neu) as anzahl_neu,
-        sum(faelle_je_zuordnung.ausgaben_euro) as ausgaben_euro,
-        sum(faelle_je_zuordnung.anzahl_mit_ausgaben) as anzahl_mit_ausgaben,
-        max(faelle_je_zuordnung.max_ausgaben_euro) as max_ausgaben_euro
-
-    from faelle_je_zuordnung
-    inner join zuordnung_gebiete
-        on zuordnung_gebiete.zuordnung_id = faelle_je_zuordnung.zuordnung_id
-    group by
-        zuordnung_gebiete.gliederung,
-        zuordnung_gebiete.raum_id,
-        faelle_je_zuordnung.berichtsjahr,
-        faelle_je_zuordnung.hilfeart
+    {{ aggregate_to_gebiete(
+        'faelle_je_zuordnung',
+        [
+            'anzahl_faelle', 'anzahl_laufend', 'anzahl_neu', 'ausgaben_euro',
+            'anzahl_mit_ausgaben', ('max_ausgaben_euro', 'max'),
+        ],
+        keys=['berichtsjahr', 'hilfeart'],
+    ) }}
 
 ),
 

@@ -1,4 +1,4 @@
--- Contribution to the published `qualitaet` table (dagster_project/qualitaet.py, models
+-- Contribution to the published `qualitaet` table (dagster_project/quality/gate.py, models
 -- `mart_pruefbeitrag__*`): did every municipality of the county deliver every tabular
 -- source? Severity `warn`: a missing delivery is published as `keine_daten` and does not
 -- block publishing, but the planning units see it in `qualitaet`.
