@@ -58,8 +58,8 @@ def dbt_fixture_warehouse(tmp_path_factory) -> Path:
     import subprocess
     import sys
 
-    from fixtures.make_fixture_warehouse import make_fixture_warehouse
     from ingestion.warehouse import dbt_environment
+    from tests.fixtures.make_fixture_warehouse import make_fixture_warehouse
 
     home = Home(tmp_path_factory.mktemp("dbt_fixture") / "home").create()
     make_fixture_warehouse(home.warehouse)

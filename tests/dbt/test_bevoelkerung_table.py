@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reference.bevoelkerung import EINWOHNER_REQUIRED, einwohner_rows
-from reference.common import column, load_geography, load_source, newest_stichtag_per_year
+from tests.reference.bevoelkerung import EINWOHNER_REQUIRED, einwohner_rows
+from tests.reference.common import column, load_geography, load_source, newest_stichtag_per_year
 
 KEY = ["gliederung", "raum_id", "berichtsjahr", "altersgruppe", "geschlecht",
        "staatsangehoerigkeit"]

@@ -12,7 +12,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from fixtures.make_fixture_warehouse import DORF, STADT
+from tests.fixtures.make_fixture_warehouse import DORF, STADT
 
 D24, D25 = dt.date(2024, 12, 31), dt.date(2025, 12, 31)
 

@@ -17,7 +17,7 @@ import pytest
 from ingestion.home import Home
 from ingestion.warehouse import dbt_environment
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _embedded(text: str) -> str:

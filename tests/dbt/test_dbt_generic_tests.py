@@ -17,11 +17,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from fixtures.make_fixture_warehouse import DORF, KREIS, STADT
 from ingestion.home import Home
 from ingestion.warehouse import dbt_environment
+from tests.fixtures.make_fixture_warehouse import DORF, KREIS, STADT
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 MART = "marts.mart_indikatorwerte"
 

@@ -25,11 +25,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from fixtures.make_fixture_warehouse import DORF, KREIS, STADT, make_fixture_warehouse
 from ingestion.home import Home
 from ingestion.warehouse import dbt_environment
+from tests.fixtures.make_fixture_warehouse import DORF, KREIS, STADT, make_fixture_warehouse
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 HAUPT = ("Hauptstraße", "hauptstrasse", 1)
 BAHNHOF = ("Bahnhofstraße", "bahnhofstrasse", 5)
 NIRGENDS = ("Gibtsnichtweg", "gibtsnichtweg", 7)

@@ -4,7 +4,7 @@
 import duckdb
 import pytest
 
-from fixtures.make_fixture_warehouse import DORF, EXPECTED_B, STADT
+from tests.fixtures.make_fixture_warehouse import DORF, EXPECTED_B, STADT
 
 
 @pytest.fixture(scope="module")

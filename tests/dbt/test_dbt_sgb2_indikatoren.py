@@ -13,7 +13,7 @@ Population denominators: `einwohner` 2024-12-31 (same Stichtag), see EINWOHNER_2
 import duckdb
 import pytest
 
-from fixtures.make_fixture_warehouse import DORF, KREIS, STADT
+from tests.fixtures.make_fixture_warehouse import DORF, KREIS, STADT
 
 SR01 = ("sozialraum", f"{STADT}-SR01")
 KREIS_GEBIET = ("kreis", KREIS)

@@ -19,11 +19,19 @@ import duckdb
 import pandas as pd
 import pytest
 
-from fixtures.kleines_postfach import AGS, BAHNHOF, HAUPT, SR01, SR02, write_base, write_source
-from reference.bevoelkerung import load_einwohner
-from reference.common import load_geography
-from reference.compare import differences, private_warehouse, read_mart
-from reference.haushalte import (
+from tests.fixtures.kleines_postfach import (
+    AGS,
+    BAHNHOF,
+    HAUPT,
+    SR01,
+    SR02,
+    write_base,
+    write_source,
+)
+from tests.reference.bevoelkerung import load_einwohner
+from tests.reference.common import load_geography
+from tests.reference.compare import differences, private_warehouse, read_mart
+from tests.reference.haushalte import (
     COUNTS,
     FAKTOR,
     H_CODES,
@@ -32,7 +40,7 @@ from reference.haushalte import (
     recompute_h_indicators,
 )
 
-SEED = Path(__file__).resolve().parent.parent / "dbt_spm" / "seeds" / "indikatoren_katalog.csv"
+SEED = Path(__file__).resolve().parents[2] / "dbt_spm" / "seeds" / "indikatoren_katalog.csv"
 
 EINWOHNER_HEADER = ["person_id", "geburtsdatum", "geschlecht", "staatsangehoerigkeit",
                     "familienstand", "ehegatte_id", "elternteil1_id", "elternteil2_id",

@@ -14,7 +14,7 @@ from dagster_project.doku.indikatoren import (
     seu_pool_jahre,
 )
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "indikatoren.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "indikatoren.md"
 FELDER = ("Bereich", "Definition", "Zähler", "Nenner", "Einheit", "Quelle",
           "Stichtag und Berichtsjahr", "Polarität", "Geheimhaltung")
 

@@ -21,11 +21,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fixtures.kleines_postfach import AGS, BAHNHOF, HAUPT, SR01, SR02, write_base, write_source
-from reference.bevoelkerungsnenner import nenner_stichtage
-from reference.common import read_delivery
-from reference.compare import as_float, differences, private_warehouse, read_mart
-from reference.jugendamt import (
+from tests.fixtures.kleines_postfach import (
+    AGS,
+    BAHNHOF,
+    HAUPT,
+    SR01,
+    SR02,
+    write_base,
+    write_source,
+)
+from tests.reference.bevoelkerungsnenner import nenner_stichtage
+from tests.reference.common import read_delivery
+from tests.reference.compare import as_float, differences, private_warehouse, read_mart
+from tests.reference.jugendamt import (
     E_CODES,
     FAKTOR,
     HILFEARTEN,

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from reference.bevoelkerung import B_CODES, FAKTOR, recompute_b_indicators
+from tests.reference.bevoelkerung import B_CODES, FAKTOR, recompute_b_indicators
 
 KEY = ["code", "gliederung", "raum_id", "berichtsjahr"]
 SHOW = 20

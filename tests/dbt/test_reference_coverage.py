@@ -13,14 +13,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reference.bevoelkerung import B_CODES
-from reference.compare import private_warehouse
-from reference.haushalte import H_CODES
-from reference.jugendamt import E_CODES, K_CODES
-from reference.seu_bildung import BI_CODES, G_CODES
-from reference.sgb2 import S_CODES
+from tests.reference.bevoelkerung import B_CODES
+from tests.reference.compare import private_warehouse
+from tests.reference.haushalte import H_CODES
+from tests.reference.jugendamt import E_CODES, K_CODES
+from tests.reference.seu_bildung import BI_CODES, G_CODES
+from tests.reference.sgb2 import S_CODES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "dbt_spm" / "seeds" / "indikatoren_katalog.csv"
 REFERENCE_CODES = [*B_CODES, *H_CODES, *S_CODES, *K_CODES, *E_CODES, *G_CODES, *BI_CODES]
 LEVELS = ("sozialraum", "planungsraum", "kommune", "kreis")

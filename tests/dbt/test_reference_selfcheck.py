@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from pyproj import Transformer
 
-from reference.bevoelkerung import recompute_b_indicators
-from reference.common import completed_years, normalise_strasse, parse_dates, parse_hausnummer
+from tests.reference.bevoelkerung import recompute_b_indicators
+from tests.reference.common import completed_years, normalise_strasse, parse_dates, parse_hausnummer
 
 A = "05999004"
 B = "05999008"

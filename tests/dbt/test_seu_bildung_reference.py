@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reference.common import read_delivery
-from reference.compare import differences, private_warehouse, read_mart
-from reference.seu_bildung import (
+from tests.reference.common import read_delivery
+from tests.reference.compare import differences, private_warehouse, read_mart
+from tests.reference.seu_bildung import (
     BI_CODES,
     FAKTOR,
     G_CODES,

@@ -18,9 +18,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fixtures.kleines_postfach import AGS, BAHNHOF, HAUPT, SR01, SR02, write_base, write_source
-from reference.compare import differences, private_warehouse, read_mart
-from reference.sgb2 import COUNTS, FAKTOR, S_CODES, load_sgb2, recompute_s_indicators
+from tests.fixtures.kleines_postfach import (
+    AGS,
+    BAHNHOF,
+    HAUPT,
+    SR01,
+    SR02,
+    write_base,
+    write_source,
+)
+from tests.reference.compare import differences, private_warehouse, read_mart
+from tests.reference.sgb2 import COUNTS, FAKTOR, S_CODES, load_sgb2, recompute_s_indicators
 
 SGB2_HEADER = ["person_id", "bg_id", "geburtsdatum", "geschlecht", "staatsangehoerigkeit",
                "leistungsberechtigung", "arbeitslos", "bg_typ", "ags", "strasse", "hausnummer"]

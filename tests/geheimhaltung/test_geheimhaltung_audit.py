@@ -16,7 +16,16 @@ import pytest
 from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
-from test_geheimhaltung import (
+
+from dagster_project.lib.geheimhaltung import (
+    GeheimhaltungError,
+    audit,
+    hierarchy_relations,
+    primary_reasons,
+    protect,
+    tables,
+)
+from tests.geheimhaltung.test_geheimhaltung import (
     CONFIG,
     Angreifer,
     areas,
@@ -26,15 +35,6 @@ from test_geheimhaltung import (
     summe,
     suppressed,
     with_status,
-)
-
-from dagster_project.lib.geheimhaltung import (
-    GeheimhaltungError,
-    audit,
-    hierarchy_relations,
-    primary_reasons,
-    protect,
-    tables,
 )
 
 # the package exports the function `audit`, which hides the module of the same name

@@ -11,7 +11,7 @@ import pytest
 from dagster_project.lib.geheimhaltung import GeheimhaltungConfig, audit, protect
 from dagster_project.lib.geheimhaltung.tables import relationen, zellen
 
-KATALOG = Path(__file__).resolve().parent.parent / "dbt_spm" / "seeds" / "indikatoren_katalog.csv"
+KATALOG = Path(__file__).resolve().parents[2] / "dbt_spm" / "seeds" / "indikatoren_katalog.csv"
 CONFIG = GeheimhaltungConfig()
 KREIS = "05999"
 

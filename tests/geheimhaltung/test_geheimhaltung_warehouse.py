@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from dagster_project.lib.geheimhaltung import GeheimhaltungConfig, audit
-from reference.compare import private_warehouse
+from tests.reference.compare import private_warehouse
 
 GESPERRT = ("gesperrt",)
 NICHT_SENSIBEL = r"^(B\d|K\d|H0[12357])"

@@ -28,7 +28,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from bad_input.builders import (
+from ingestion import loader, warehouse
+from ingestion.home import Home
+from ingestion.loader import IngestResult
+from tests.bad_input.builders import (
     address_register,
     bow_tie,
     csv_bytes,
@@ -44,9 +47,6 @@ from bad_input.builders import (
     xlsx_bytes,
     xlsx_einwohner_table,
 )
-from ingestion import loader, warehouse
-from ingestion.home import Home
-from ingestion.loader import IngestResult
 
 NOT_FINGERPRINTED = {"delivery_log", "quarantine", "gx_results"}
 

@@ -5,9 +5,9 @@ import pytest
 
 from dagster_project.defs.ingestion.checks import einwohner_contract
 from dagster_project.defs.resources import SpmHomeResource
-from fixtures.einwohner_csv import csv_text, person
 from ingestion import loader, warehouse
 from ingestion.home import Home
+from tests.fixtures.einwohner_csv import csv_text, person
 
 
 @pytest.fixture()

@@ -8,7 +8,7 @@ from pathlib import Path
 from ingestion.contracts import TABULAR_CONTRACTS
 from ingestion.lieferdoku import render
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "lieferungen.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "lieferungen.md"
 
 
 def test_committed_doc_matches_the_contracts():

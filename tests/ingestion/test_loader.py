@@ -7,11 +7,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from fixtures.einwohner_csv import HEADER, csv_text, person
 from ingestion import loader, warehouse
 from ingestion.home import Home
 from ingestion.rows import completed_years
 from ingestion.settings import Settings
+from tests.fixtures.einwohner_csv import HEADER, csv_text, person
 
 
 @pytest.fixture()

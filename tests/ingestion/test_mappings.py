@@ -7,7 +7,7 @@ from ingestion import loader, warehouse
 from ingestion.home import Home
 from ingestion.settings import Settings
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "beispiele" / "mapping_hze.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "beispiele" / "mapping_hze.yaml"
 
 EXPORT = """Fall-Nr;Pseudonym;Geb.-Datum;Geschlecht;Hilfe;Hilfebeginn;Hilfeende;Kosten;Gemeindeschlüssel;Straße;Hausnr.;PLZ
 F-1;P-1;01.05.2012;männlich;Heimerziehung;01.01.2025;;61.250,00;05999004;Mühlenstr.;12;32756

@@ -25,7 +25,7 @@ from psycopg import sql
 from dagster_project.publishing.postgres import publish_postgres
 from dagster_project.publishing.publish import publish_duckdb
 from ingestion.home import Home
-from postgres_support import scratch_database, url_for
+from tests.postgres_support import scratch_database, url_for
 
 DB = f"spm_test_readers_{os.getpid()}"
 

@@ -21,7 +21,7 @@ UTF-8 with BOM) – and must hold:
 
 The rules are implemented here independently of `dagster_project/publishing/leaks.py`
 (pandas on what the files hold). `leaks_in_frame` checks one table as a DataFrame, from
-whatever source: tests/test_publish_postgres.py can apply it to the tables read from
+whatever source: tests/publishing/test_publish_postgres.py can apply it to the tables read from
 PostgreSQL (`leaks_in_frame(table, frame, katalog, geheimnisse(delivered))`).
 """
 
@@ -465,9 +465,8 @@ def test_the_rules_catch_every_kind_of_leak():
 def test_the_file_checks_find_a_leak_in_every_format(tmp_path):
     """A small published file with a sensitive count of 2 and a street as area name, written
     as Parquet, CSV and Excel: every reader finds both."""
-    from test_published_outputs import make_published_db
-
     from dagster_project.publishing.files import write_outputs
+    from tests.publishing.test_published_outputs import make_published_db
 
     db = make_published_db(tmp_path / "spm.duckdb")
     con = duckdb.connect(str(db))

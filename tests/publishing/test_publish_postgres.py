@@ -17,7 +17,7 @@ from psycopg import sql
 from dagster_project.publishing.database import PublishError
 from dagster_project.publishing.postgres import publish_postgres
 from ingestion.home import Home
-from postgres_support import admin_connect, scratch_database, url_for
+from tests.postgres_support import admin_connect, scratch_database, url_for
 
 SPM = str(Path(sys.executable).parent / "spm")
 DB = f"spm_test_{os.getpid()}"
@@ -337,8 +337,8 @@ def test_postgres_asset_runs_after_the_duckdb_file(tmp_path, monkeypatch):
 
 
 def test_nothing_leaks_through_postgres(demo_run, demo_published, pg):
-    """The leak test of tests/test_leak.py on every table as the reader role sees it."""
-    from test_leak import Befund, geheimnisse, leaks_in_frame
+    """The leak test of tests/publishing/test_leak.py on every table as the reader role sees it."""
+    from tests.publishing.test_leak import Befund, geheimnisse, leaks_in_frame
 
     secrets = geheimnisse(Path(demo_run.delivered))
     assert secrets.dateien > 0

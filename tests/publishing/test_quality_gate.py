@@ -19,8 +19,6 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
-from test_leak import read_parquet
-from test_published_outputs import home_with_warehouse_of, state
 
 from dagster_project.publishing.database import PublishError
 from dagster_project.publishing.leaks import check_leaks
@@ -29,6 +27,8 @@ from dagster_project.publishing.versions import aktuelle_version, versionen
 from dagster_project.quality import gate
 from ingestion.contracts import TABULAR_CONTRACTS
 from ingestion.home import Home
+from tests.publishing.test_leak import read_parquet
+from tests.publishing.test_published_outputs import home_with_warehouse_of, state
 
 SPM = os.path.join(os.path.dirname(sys.executable), "spm")
 DATENSTAND = ["quelle", "gliederung", "ags", "kommune", "stichtag", "anzahl_stichtage",
@@ -208,9 +208,9 @@ def test_qualitaet_lists_every_check_of_the_publishing_run(demo_run, restore_env
                                         "where table_name = 'qualitaet'").comment[0]
     assert "Schweregrad error" in comment
     # the same rows in Parquet and in every municipality's CSV (a table without areas)
-    assert len(read_parquet(home.published / "parquet" / "gate.parquet")) == len(frame)
+    assert len(read_parquet(home.published / "parquet" / "qualitaet.parquet")) == len(frame)
     for folder in (home.published / "csv").iterdir():
-        assert len(pd.read_csv(folder / "gate.csv", sep=";", encoding="utf-8-sig")) == \
+        assert len(pd.read_csv(folder / "qualitaet.csv", sep=";", encoding="utf-8-sig")) == \
             len(frame)
 
 

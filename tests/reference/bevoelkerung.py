@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from reference.common import (
+from tests.reference.common import (
     OUTPUT_COLUMNS,
     column,
     completed_years,

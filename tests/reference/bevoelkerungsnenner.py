@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reference.bevoelkerung import EINWOHNER_REQUIRED, einwohner_rows
-from reference.common import (
+from tests.reference.bevoelkerung import EINWOHNER_REQUIRED, einwohner_rows
+from tests.reference.common import (
     OUTPUT_COLUMNS,
     Geography,
     load_geography,

@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reference.bevoelkerung import load_einwohner
-from reference.common import (
+from tests.reference.bevoelkerung import load_einwohner
+from tests.reference.common import (
     OUTPUT_COLUMNS,
     indicator_rows,
     load_geography,

@@ -43,8 +43,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from reference.bevoelkerungsnenner import bezug, werte_zeilen
-from reference.common import (
+from tests.reference.bevoelkerungsnenner import bezug, werte_zeilen
+from tests.reference.common import (
     OUTPUT_COLUMNS,
     column,
     load_source,
@@ -53,7 +53,7 @@ from reference.common import (
     parse_decimal,
     person_rows,
 )
-from reference.sgb2 import code_column
+from tests.reference.sgb2 import code_column
 
 KITA_REQUIRED = ("kind_id", "geburtsdatum", "geschlecht", "betreuungsart", "ags", "strasse",
                  "hausnummer")

@@ -62,8 +62,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reference.bevoelkerungsnenner import gebiet_gemeinden, load_einwohner_alle
-from reference.common import (
+from tests.reference.bevoelkerungsnenner import gebiet_gemeinden, load_einwohner_alle
+from tests.reference.common import (
     OUTPUT_COLUMNS,
     column,
     indicator_rows,
@@ -75,7 +75,7 @@ from reference.common import (
     person_rows,
     sum_by_area,
 )
-from reference.sgb2 import code_column
+from tests.reference.sgb2 import code_column
 
 ADDRESS = ("ags", "strasse", "hausnummer")
 SEU_REQUIRED = ("kind_id", "geburtsdatum", "geschlecht", "untersuchungsdatum",

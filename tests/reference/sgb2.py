@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from reference.bevoelkerungsnenner import bezug, werte_zeilen
-from reference.common import (
+from tests.reference.bevoelkerungsnenner import bezug, werte_zeilen
+from tests.reference.common import (
     OUTPUT_COLUMNS,
     column,
     load_source,

@@ -35,7 +35,7 @@ from dagster_project.settings import (
 from ingestion.home import Home
 from ingestion.warehouse import dbt_environment
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATUS = ["S07", "S03", "S04"]
 GESAMT = ("kommune", "kreis")
 
