@@ -28,10 +28,13 @@ def run_checks(context: dg.AssetExecutionContext, home) -> tuple[gate.Lauf,
                else dt.datetime.now().timestamp())
     lauf = gate.Lauf(context.run_id,
                           dt.datetime.fromtimestamp(started).replace(microsecond=0))
-    # the code location's whole graph, not the run's selection: a run that only publishes
-    # has no checks selected, but the latest results of every check upstream still decide
-    rows = asset_check_results(context.instance, context.repository_def.asset_graph,
-                               context.asset_key, lauf_id=context.run_id)
+    # the whole graph the job was built from, not the run's selection: a run that only
+    # publishes has no checks selected, but the latest results of every check upstream
+    # still decide (the job's graph keeps its source graph; `repository_def` is not set
+    # when a job is executed in process, as `spm run` does)
+    whole = context.job_def.asset_layer.asset_graph.source_asset_graph
+    rows = asset_check_results(context.instance, whole, context.asset_key,
+                               lauf_id=context.run_id)
     rows += gate.contributed_results(
         home.warehouse, gate.contribution_relations(dbt_project.manifest_path))
     return lauf, rows
