@@ -179,19 +179,29 @@ def test_lib_imports_nothing_above_it(graph):
     assert wrong == []
 
 
+BLOCKER = """
+import importlib.abc, sys
+
+class Blocked(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("dagster", "dagster_dbt", "ingestion"):
+            raise ImportError(f"blocked: {name}")
+        return None
+
+sys.meta_path.insert(0, Blocked())
+"""
+
+
+def run_blocked(code: str) -> subprocess.CompletedProcess:
+    """`code` in a fresh interpreter where `dagster`, `dagster_dbt` and `ingestion` cannot
+    be imported."""
+    return subprocess.run([sys.executable, "-c", BLOCKER + textwrap.dedent(code)], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
 def test_every_lib_module_imports_without_dagster_and_ingestion():
-    """In a fresh interpreter where `dagster`, `dagster_dbt` and `ingestion` cannot be
-    imported, every module of `dagster_project.lib` still imports."""
-    script = textwrap.dedent("""
-        import importlib, importlib.abc, pkgutil, sys
-
-        class Blocked(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in ("dagster", "dagster_dbt", "ingestion"):
-                    raise ImportError(f"blocked: {name}")
-                return None
-
-        sys.meta_path.insert(0, Blocked())
+    result = run_blocked("""
+        import importlib, pkgutil
         import dagster_project.lib as lib
         names = [m.name for m in pkgutil.walk_packages(lib.__path__, "dagster_project.lib.")]
         for name in names:
@@ -200,28 +210,13 @@ def test_every_lib_module_imports_without_dagster_and_ingestion():
                        for m in sys.modules)
         print(len(names))
     """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                            text=True)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.strip()) >= 9          # geheimhaltung (8 modules), sozialindex
 
 
-def test_the_blocker_would_notice_a_dagster_import():
-    """The check above fails for a module that imports Dagster (the blocker works)."""
-    script = textwrap.dedent("""
-        import importlib.abc, sys
-
-        class Blocked(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in ("dagster", "dagster_dbt", "ingestion"):
-                    raise ImportError(f"blocked: {name}")
-                return None
-
-        sys.meta_path.insert(0, Blocked())
-        import dagster_project.quality.report
-    """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                            text=True)
+def test_the_blocker_would_notice_a_forbidden_import():
+    """The check above fails for a module that imports `ingestion` (the blocker works)."""
+    result = run_blocked("import dagster_project.quality.report\n")
     assert result.returncode != 0 and "blocked: ingestion" in result.stderr
 
 
