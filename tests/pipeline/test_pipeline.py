@@ -130,12 +130,30 @@ READER = textwrap.dedent("""
 """)
 
 
+def published_tables(home) -> dict[str, bytes]:
+    """Every published table except `qualitaet` (its rows carry the run), as the bytes of its
+    rows in a fixed order (money is DECIMAL, so the same inputs give the same bytes)."""
+    con = duckdb.connect(str(home.published_db), read_only=True)
+    try:
+        names = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' "
+            "and table_name <> 'qualitaet' order by 1").fetchall()]
+        return {name: repr(con.execute(f'select * from "{name}" order by all').fetchall())
+                .encode() for name in names}
+    finally:
+        con.close()
+
+
 def test_second_run_without_new_files_publishes_identical_values_and_readers_see_no_error(
         demo_run, tmp_path):
+    """The same inputs twice (the whole nightly job again): every published value is the
+    same to the last bit, E08's euro sums included, and readers never see an error."""
     home = demo_run.home
     activate(home.root)
     sql = "select * from indikatorwerte order by code, gliederung, raum_id, berichtsjahr"
     before = published(home, sql)
+    tables_before = published_tables(home)
+    assert {"indikatorwerte", "hze_hilfearten", "sozialindex", "bevoelkerung"} <= set(tables_before)
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(home.published_db), str(stop)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -149,7 +167,34 @@ def test_second_run_without_new_files_publishes_identical_values_and_readers_see
     assert errors == 0, err
     assert queries > 10
     after = published(home, sql)
-    pd.testing.assert_frame_equal(before, after)
+    pd.testing.assert_frame_equal(before, after, check_exact=True)
+    tables_after = published_tables(home)
+    assert tables_after.keys() == tables_before.keys()
+    assert [name for name in tables_before if tables_before[name] != tables_after[name]] == []
+
+
+def test_money_is_exact_decimal_from_staging_to_the_published_table(demo_run):
+    """Expenditure is DECIMAL(18,2) from staging on, so its sums do not depend on the order
+    in which DuckDB's threads add them; E08's numerator is that exact sum."""
+    con = duckdb.connect(str(demo_run.home.warehouse), read_only=True)
+    try:
+        types = dict(con.execute(
+            "select table_name || '.' || column_name, data_type from information_schema.columns "
+            "where column_name in ('kosten_euro', 'ausgaben_euro', 'max_ausgaben_euro')"
+        ).fetchall())
+        e08 = con.execute(
+            "select sum(zaehler) from marts.mart_indikatorwerte where code = 'E08' "
+            "and gliederung = 'kreis'").fetchone()[0]
+        exact = con.execute(
+            "select sum(ausgaben_euro) from marts.mart_hze_hilfearten where gliederung = 'kreis' "
+            "and hilfeart in ('27_2', '29', '30', '31', '32', '33', '34', '35', '35a', "
+            "'41', '42')").fetchone()[0]
+    finally:
+        con.close()
+    assert types["stg_jugendamt__hze.kosten_euro"] == "DECIMAL(18,2)"
+    assert types["mart_hze_hilfearten.ausgaben_euro"] == "DECIMAL(18,2)"
+    assert types["hze_hilfearten.ausgaben_euro"] == "DECIMAL(18,2)"
+    assert exact > 0 and e08 == float(exact)
 
 
 def test_spm_ingest_missing_column_exits_nonzero_names_it_and_loads_nothing(tmp_path, delivered_small):

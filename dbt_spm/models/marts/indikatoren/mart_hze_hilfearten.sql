@@ -152,7 +152,7 @@ final as (
         end as anzahl_neu,
         case
             when abdeckung.raum_id is not null
-                then cast(coalesce(faelle_je_gebiet.ausgaben_euro, 0) as double precision)
+                then cast(coalesce(faelle_je_gebiet.ausgaben_euro, 0) as decimal(18, 2))
         end as ausgaben_euro,
         case
             when abdeckung.raum_id is not null
@@ -160,7 +160,7 @@ final as (
         end as anzahl_mit_ausgaben,
         case
             when abdeckung.raum_id is not null
-                then cast(coalesce(faelle_je_gebiet.max_ausgaben_euro, 0) as double precision)
+                then cast(coalesce(faelle_je_gebiet.max_ausgaben_euro, 0) as decimal(18, 2))
         end as max_ausgaben_euro
 
     from raster

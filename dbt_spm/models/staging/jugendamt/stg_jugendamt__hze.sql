@@ -21,7 +21,7 @@ renamed as (
         hilfeart,
         cast(beginn as date) as beginn_datum,
         cast(ende as date) as ende_datum,
-        cast(kosten_euro as double precision) as kosten_euro,
+        cast(kosten_euro as decimal(18, 2)) as kosten_euro,
         strasse,
         strasse_norm,
         cast(hausnummer as integer) as hausnummer,
