@@ -155,10 +155,27 @@ def _demo_postgres(home, url: str | None) -> None:
               f"psql -h {info.get('host', '127.0.0.1')} -U spm_leser -d {dbname}")
 
 
+def _nothing_new(home: Home) -> bool:
+    """True (and says so) when the last run succeeded with the same deliveries, settings and
+    code and the inbox is empty: the run would publish the same values again."""
+    import dagster as dg
+
+    from dagster_project.defs.laufstand import NICHTS_NEUES, letzte_eingaben
+    from dagster_project.publishing.eingaben import nothing_new
+
+    if not nothing_new(home, letzte_eingaben(dg.DagsterInstance.get())):
+        return False
+    _say(NICHTS_NEUES)
+    _say("Einen Lauf trotzdem starten: spm run --erzwingen")
+    return True
+
+
 def cmd_run(args) -> int:
     from dagster_project.environment import activate
 
     home = activate(args.home)
+    if not args.erzwingen and _nothing_new(home):
+        return 0
     _progress(f"Nächtlicher Lauf in {home.root}")
     ok = run_pipeline(home)
     if ok:
@@ -258,8 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="Nächtlicher Lauf: laden, bauen, prüfen, veröffentlichen",
                          description="Lädt alle neuen Dateien aus inbox/, baut die Modelle, prüft "
-                                     "sie und veröffentlicht nur, wenn alle Prüfungen bestehen.")
+                                     "sie und veröffentlicht nur, wenn alle Prüfungen bestehen. "
+                                     "Gibt es nichts Neues (keine Datei im Eingang, seit dem "
+                                     "letzten erfolgreichen Lauf keine neue Lieferung, "
+                                     "Einstellung oder Programmversion), endet er sofort.")
     run.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    run.add_argument("--erzwingen", action="store_true",
+                     help="auch laufen, wenn es nichts Neues gibt")
     run.set_defaults(func=cmd_run)
 
     ingest = sub.add_parser("ingest", help="Dateien sofort laden, mit Bericht je Datei",

@@ -12,8 +12,10 @@ import dagster as dg
 
 from dagster_project.defs.dbt.assets import spm_dbt_assets
 from dagster_project.defs.dbt.project import dbt_project
+from dagster_project.defs.laufstand import EINGABEN
 from dagster_project.defs.publishing.checks import asset_check_results
 from dagster_project.defs.resources import SpmHomeResource
+from dagster_project.publishing import eingaben
 from dagster_project.publishing.database import PublishError
 from dagster_project.publishing.publish import publish_all
 from dagster_project.quality import gate
@@ -23,10 +25,10 @@ from dagster_project.quality.report import build_quality_report
 def run_checks(context: dg.AssetExecutionContext, home) -> tuple[gate.Lauf,
                                                                   list[gate.Pruefergebnis]]:
     """The publishing run and the results of every check the publication rests on."""
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     started = (record.start_time if record and record.start_time
                else dt.datetime.now().timestamp())
-    lauf = gate.Lauf(context.run_id,
+    lauf = gate.Lauf(context.run.run_id,
                           dt.datetime.fromtimestamp(started).replace(microsecond=0))
     # the whole graph the job was built from, not the run's selection: a run that only
     # publishes has no checks selected, but the latest results of every check upstream
@@ -34,7 +36,7 @@ def run_checks(context: dg.AssetExecutionContext, home) -> tuple[gate.Lauf,
     # when a job is executed in process, as `spm run` does)
     whole = context.job_def.asset_layer.asset_graph.source_asset_graph
     rows = asset_check_results(context.instance, whole, context.asset_key,
-                               lauf_id=context.run_id)
+                               lauf_id=context.run.run_id)
     rows += gate.contributed_results(
         home.warehouse, gate.contribution_relations(dbt_project.manifest_path))
     return lauf, rows
@@ -59,7 +61,9 @@ def published_spm_duckdb(context: dg.AssetExecutionContext, spm: SpmHomeResource
         result = publish_all(home, log=context.log.info, pruefungen=pruefungen, lauf=lauf)
     except PublishError as exc:
         raise dg.Failure(description=str(exc)) from exc
+    inputs = eingaben.fingerprint(home)
     return dg.MaterializeResult(metadata={
+        EINGABEN: inputs or "",
         "pfad": dg.MetadataValue.path(str(home.published_db)),
         "fassung": result.version,
         "pruefungen": len({(r.pruefung, r.gegenstand) for r in pruefungen}),
