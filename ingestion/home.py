@@ -65,6 +65,12 @@ class Home:
         return self.root / "secrets"
 
     @property
+    def dbt_target(self) -> Path:
+        """dbt's target folder of the nightly runs (compiled SQL, run results, the parse
+        state that lets the next run parse only what changed)."""
+        return self.root / "dbt_target"
+
+    @property
     def config(self) -> Path:
         return self.root / "config"
 

@@ -28,4 +28,8 @@ def spm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     except ValueError as exc:
         raise dg.Failure(description=str(exc)) from exc
     build_vars = json.dumps(dbt_vars(settings), ensure_ascii=False, sort_keys=True)
-    yield from dbt.cli(["build", "--vars", build_vars], context=context).stream()
+    # one target folder per home, kept between runs: dbt finds its parse state of the last
+    # run there and parses only what changed (a new folder per run, dagster-dbt's default,
+    # meant a full parse every night and a folder per run in the source tree)
+    yield from dbt.cli(["build", "--vars", build_vars], context=context,
+                       target_path=spm.home().dbt_target).stream()
