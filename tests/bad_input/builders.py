@@ -166,6 +166,8 @@ def xlsx_einwohner_table(count: int) -> list[list[object]]:
 
 
 def future_day() -> date:
+    """A Stichtag in the future; far enough that a test collected before midnight and run
+    after it still sees a future day."""
     from datetime import timedelta
 
-    return date.today() + timedelta(days=1)
+    return date.today() + timedelta(days=30)
