@@ -1,9 +1,10 @@
 """Build and run a GX suite per delivery source.
 
 The suites are derived from `ingestion.contracts`, so the contract documentation, the
-loader's row checks and these suites state the same rules. They run on the cleaned frame
-of every delivery before it is loaded (a second, independent line of defence behind the
-loader's row checks). Large deliveries are validated in chunks.
+loader's row checks and these suites state the same rules. They run in the blocking
+contract check of every raw table (dagster_project/defs/ingestion/checks.py), on a sample
+per Stichtag of what the loader stored: a second, independent line of defence behind the
+loader's row checks, which cannot let a wrong row through to publishing.
 """
 
 import json
@@ -33,12 +34,16 @@ CHUNK_ROWS = 250_000
 # Deliveries larger than this are validated on a fixed-seed sample of this size: the
 # loader's row checks have already looked at every row with the same rules, and GX costs
 # about 30 µs per row (a county's residents file would take a minute).
-SAMPLE_ROWS = 10_000
+SAMPLE_ROWS = 20_000
+# names of the derived columns (see `derived_columns`)
+EARLIEST_BIRTH = "geburtsdatum_frueheste"
+YEAR_OFFSET = "_minus_stichtagsjahr"
 
 
 @dataclass
 class SuiteResult:
-    suite: str
+    source: str
+    suite: str                       # <source>_<Stichtag>
     success: bool
     evaluated: int
     failed: int
@@ -46,7 +51,7 @@ class SuiteResult:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"suite": self.suite, "success": self.success, "evaluated": self.evaluated,
+            {"source": self.source, "suite": self.suite, "success": self.success, "evaluated": self.evaluated,
              "failed": self.failed, "failures": self.failures},
             ensure_ascii=False, default=str,
         )
@@ -62,7 +67,7 @@ def _context():
     return context
 
 
-def _expectations(contract: Contract, stichtag: date) -> list:
+def _expectations(contract: Contract) -> list:
     import great_expectations.expectations as gxe
 
     found = []
@@ -82,15 +87,20 @@ def _expectations(contract: Contract, stichtag: date) -> list:
             found.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=r"^[0-9a-f]{32}$"))
         elif column.kind == DATE:
             # the same rules as the loader's row checks (ingestion.rows), never stricter:
-            # no date after the Stichtag; a birth date at most 115 completed years back
-            earliest = pd.Timestamp(stichtag.year - 116, 1, 1) if name == "geburtsdatum" else None
-            found.append(gxe.ExpectColumnValuesToBeBetween(
-                column=name, min_value=earliest, max_value=pd.Timestamp(stichtag)))
+            # no date after the row's Stichtag; a birth date at most 115 completed years back
+            found.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="stichtag", column_B=name, or_equal=True,
+                ignore_row_if="either_value_is_missing"))
+            if name == "geburtsdatum":
+                found.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=name, column_B=EARLIEST_BIRTH, or_equal=True,
+                    ignore_row_if="either_value_is_missing"))
         elif column.kind == YESNO:
             found.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=[True, False]))
         elif column.kind == YEAR:
-            low, high = year_range(stichtag)
-            found.append(gxe.ExpectColumnValuesToBeBetween(column=name, min_value=low, max_value=high))
+            low, high = year_range(date(2000, 1, 1))   # as offsets from the Stichtag's year
+            found.append(gxe.ExpectColumnValuesToBeBetween(
+                column=f"{name}{YEAR_OFFSET}", min_value=low - 2000, max_value=high - 2000))
         elif column.kind == SCHULJAHR:
             found.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=r"^\d{4}/\d{2}$"))
         elif column.kind == DECIMAL and column.minimum is not None:
@@ -99,35 +109,60 @@ def _expectations(contract: Contract, stichtag: date) -> list:
         found.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="ende", column_B="beginn", or_equal=True,
             ignore_row_if="either_value_is_missing"))
-    if len(contract.key) == 1:
-        found.append(gxe.ExpectColumnValuesToBeUnique(column=contract.key[0]))
-    elif contract.key:
-        found.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(contract.key)))
+    if contract.key:
+        # a key is unique within a delivery, i.e. per Stichtag and municipality
+        found.append(gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=list(dict.fromkeys(["stichtag", "ags", *contract.key]))))
     return found
 
 
-def validate(source: str, frame: pd.DataFrame, stichtag: date) -> SuiteResult:
-    """Validate a cleaned delivery frame (pseudonymised ids, parsed dates) against its suite.
+def _columns(kwargs: dict) -> str | None:
+    """The column(s) an expectation is about: `a`, `a/b` for a pair, `a, b` for a list."""
+    if kwargs.get("column"):
+        return kwargs["column"]
+    if kwargs.get("column_A"):
+        return f"{kwargs['column_A']}/{kwargs['column_B']}"
+    return ", ".join(kwargs.get("column_list") or []) or None
+
+
+def derived_columns(source: str) -> dict[str, str]:
+    """Columns the suite needs beside the raw table's, as SQL over it: the rules that
+    depend on a row's Stichtag compare with these, so that one validation covers every
+    Stichtag of a source."""
+    contract = TABULAR_CONTRACTS[source]
+    derived = {}
+    if "geburtsdatum" in contract.names:
+        derived[EARLIEST_BIRTH] = "make_date(year(stichtag) - 116, 1, 1)"
+    for column in contract.columns:
+        if column.kind == YEAR:
+            derived[f"{column.name}{YEAR_OFFSET}"] = f"{column.name} - year(stichtag)"
+    return derived
+
+
+def validate(source: str, frame: pd.DataFrame) -> SuiteResult:
+    """Validate rows of a raw table (pseudonymised ids, typed values, `stichtag` and the
+    `derived_columns`) against the source's suite.
 
     Frames above `SAMPLE_ROWS` rows are validated on a fixed-seed sample; uniqueness of the
-    key over all rows is checked by the loader and in SQL by the asset check.
+    key over all rows is checked in SQL by the asset check.
     """
     import great_expectations as gx
 
     contract = TABULAR_CONTRACTS[source]
     context = _context()
-    suite_name = f"{source}_{stichtag.isoformat()}"
+    suite_name = source
     asset = context.data_sources.add_pandas("spm_deliveries").add_dataframe_asset(source)
     batch_definition = asset.add_batch_definition_whole_dataframe("whole")
     suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
-    for expectation in _expectations(contract, stichtag):
+    for expectation in _expectations(contract):
         suite.add_expectation(expectation)
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite))
 
     evaluated = 0
     failures: list[dict] = []
-    columns = [c for c in dict.fromkeys([*contract.names, *contract.key]) if c in frame.columns]
+    columns = [c for c in dict.fromkeys([*contract.names, *contract.key, "stichtag",
+                                         *derived_columns(source)]) if c in frame.columns]
     if len(frame) > SAMPLE_ROWS:
         frame = frame.sample(n=SAMPLE_ROWS, random_state=42)
     for start in range(0, max(len(frame), 1), CHUNK_ROWS):
@@ -138,8 +173,8 @@ def validate(source: str, frame: pd.DataFrame, stichtag: date) -> SuiteResult:
             if not item.success:
                 failures.append({
                     "expectation": item.expectation_config.type,
-                    "column": item.expectation_config.kwargs.get("column"),
+                    "column": _columns(item.expectation_config.kwargs),
                     "unexpected_count": item.result.get("unexpected_count"),
                     "examples": [str(v) for v in (item.result.get("partial_unexpected_list") or [])[:5]],
                 })
-    return SuiteResult(source, not failures, evaluated, len(failures), failures)
+    return SuiteResult(source, suite_name, not failures, evaluated, len(failures), failures)

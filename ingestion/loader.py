@@ -18,8 +18,8 @@ from ingestion.errors import DeliveryRejected
 from ingestion.home import SOURCES, Home
 from ingestion.mappings import load_mapping
 from ingestion.pseudonyms import Pseudonymiser, load_or_create_key
-from ingestion.readers import parse_file_name, read_table
-from ingestion.rows import RowError, check_rows
+from ingestion.readers import Table, parse_file_name, read_table
+from ingestion.rows import ERRORS, ROWS, check_rows
 from ingestion.settings import Settings, load_settings
 
 
@@ -83,8 +83,7 @@ def _write_error_report(archive_path: Path, text: str) -> None:
 
 def ingest_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path,
                 settings: Settings | None = None, expected_source: str | None = None,
-                pseudonymiser: Pseudonymiser | None = None,
-                validate_with_gx: bool = True) -> IngestResult:
+                pseudonymiser: Pseudonymiser | None = None) -> IngestResult:
     """Load one delivered file. Never raises for bad input: the result says what happened."""
     settings = settings or load_settings(home.config)
     data = path.read_bytes()
@@ -138,13 +137,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path,
             return result
         contract = TABULAR_CONTRACTS[name.source]
         mapping = load_mapping(home.config, contract, path.name)
-        table = read_table(path.name, name.extension, data, contract.names, contract.required,
-                           mapping)
+        table = read_table(con, path.name, name.extension, data, contract.names,
+                           contract.required, mapping)
         encoding = table.encoding
         if table.extra_columns:
             result.warnings.append("Zusätzliche Spalten ignoriert: " + ", ".join(table.extra_columns))
         return _load_tabular(con, home, contract, table, result, settings, digest, archive_path,
-                             received_at, pseudonymiser, validate_with_gx)
+                             received_at, pseudonymiser)
     except DeliveryRejected as rejected:
         result.status = "rejected"
         result.message = rejected.describe()
@@ -156,85 +155,70 @@ def ingest_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path,
         return result
 
 
-def _load_tabular(con, home: Home, contract: Contract, table, result: IngestResult,
+def _load_tabular(con, home: Home, contract: Contract, table: Table, result: IngestResult,
                   settings: Settings, digest: str, archive_path: Path, received_at: datetime,
-                  pseudonymiser: Pseudonymiser | None, validate_with_gx: bool) -> IngestResult:
-    frame = table.frame
+                  pseudonymiser: Pseudonymiser | None) -> IngestResult:
+    """Check, quarantine, pseudonymise and store the rows of `delivery_cells`, set-wise."""
     stichtag = result.stichtag
-    typed, errors = check_rows(contract, frame, stichtag, settings.hoechstalter)
-    for line_no in table.ragged_rows:
-        position = table.line_numbers.index(line_no)
-        errors.append(RowError(position, None, None,
-                              "Zeile hat nicht so viele Felder wie die Kopfzeile (abgeschnitten?)"))
-    bad_positions = sorted({e.index for e in errors})
-    result.rows_total = len(frame)
-    result.rows_quarantined = len(bad_positions)
-    row_ags = (typed["ags"].where(typed["ags"].str.fullmatch(r"\d{8}", na=False), None).tolist()
-               if "ags" in typed.columns else [None] * len(frame))
-    share = len(bad_positions) / len(frame)
-    quarantine = pd.DataFrame(
-        [{
-            "line_no": table.line_numbers[e.index], "column_name": e.column,
-            "value": None if e.value is None else str(e.value), "reason": e.reason,
-            "original_line": table.lines.get(table.line_numbers[e.index], ""),
-            "ags": row_ags[e.index],
-        } for e in errors],
-        columns=["line_no", "column_name", "value", "reason", "original_line", "ags"],
-    )
+    check_rows(con, contract, table.columns, stichtag, settings.hoechstalter)
+    result.rows_total = table.rows
+    bad = con.execute(f"select count(distinct line_no) from {ERRORS}").fetchone()[0]
+    result.rows_quarantined = bad
+    share = bad / table.rows
     if share > settings.quarantaene_schwelle:
-        first = quarantine.sort_values("line_no").iloc[0]
-        message = (f"{len(bad_positions)} von {len(frame)} Zeilen ({_percent(share)}) sind "
+        errors = con.execute(f"select line_no, column_name, value, reason from {ERRORS} "
+                             "order by line_no, seq").fetchall()
+        line_no, column, value, reason = errors[0]
+        message = (f"{bad} von {table.rows} Zeilen ({_percent(share)}) sind "
                    f"fehlerhaft, mehr als erlaubt ({_percent(settings.quarantaene_schwelle)}); "
                    "die ganze Datei wurde "
-                   f"abgewiesen. Erster Fehler: Zeile {first.line_no}, Spalte {first.column_name}, "
-                   f"Wert {first.value!r}: {first.reason}")
-        report = "\n".join(
-            f"Zeile {r.line_no}, Spalte {r.column_name}, Wert {r.value!r}: {r.reason}"
-            for r in quarantine.sort_values("line_no").itertuples())
+                   f"abgewiesen. Erster Fehler: Zeile {line_no}, Spalte {column}, "
+                   f"Wert {value!r}: {reason}")
+        report = "\n".join(f"Zeile {n}, Spalte {c}, Wert {v!r}: {r}" for n, c, v, r in errors)
         raise DeliveryRejected(result.file_name, message, details=report)
 
-    clean = typed.drop(index=[frame.index[p] for p in bad_positions])
-    bad = set(bad_positions)
-    clean["line_no"] = [table.line_numbers[p] for p in range(len(frame)) if p not in bad]
-    if contract.person_level:
+    clean = f"from {ROWS} where line_no not in (select line_no from {ERRORS})"
+    result.municipalities = [r[0] for r in con.execute(
+        f"select distinct ags {clean} and ags is not null order by 1").fetchall()]
+    columns = [name for name, _ in raw_columns(contract)]
+    values = {"delivery_id": "$delivery_id", "stichtag": "$stichtag"}
+    joins = ""
+    ids = [c.name for c in contract.columns if c.kind == ID] if contract.person_level else []
+    if ids:
+        # each distinct identifier hashed once (parents and spouses repeat persons' ids)
         pseudonymiser = pseudonymiser or Pseudonymiser(load_or_create_key(home.secrets))
-        for column in contract.columns:
-            if column.kind == ID:
-                clean[column.name] = pseudonymiser.series(clean[column.name].fillna(""))
-    gx_result = None
-    if validate_with_gx and len(clean):
-        from expectations.suites import validate
-
-        gx_result = validate(contract.source, clean, stichtag)
-        if not gx_result.success:
-            raise DeliveryRejected(
-                result.file_name,
-                "Die Datenprüfung (Great Expectations) ist fehlgeschlagen: "
-                + "; ".join(f"{f['expectation']} auf Spalte {f['column']} "
-                            f"({f['unexpected_count']} Werte, z. B. {', '.join(f['examples'])})"
-                            for f in gx_result.failures))
-    municipalities = sorted(clean["ags"].dropna().unique().tolist())
-    result.municipalities = municipalities
+        expression, pads = pseudonymiser.sql("v")
+        con.execute(f"""create or replace temp table delivery_pseudonyms as
+            select v, {expression} as pseudonym
+            from (select distinct unnest([{', '.join(f'"{n}"' for n in ids)}]) as v {clean})
+            where v is not null""", pads)
+        for number, name in enumerate(ids):
+            values[name] = f"p{number}.pseudonym"
+            joins += f' left join delivery_pseudonyms p{number} on p{number}.v = r."{name}"'
+    select = ", ".join(values.get(name, f'r."{name}"') for name in columns)
+    clean_rows = (f"from {ROWS} r{joins} "
+                  f"where r.line_no not in (select line_no from {ERRORS})")
 
     con.execute("begin transaction")
     try:
         delivery_id = _next_delivery_id(con)
-        replaced = _replace_rows(con, contract.source, stichtag, municipalities, clean, delivery_id)
-        if len(quarantine):
-            quarantine.insert(0, "delivery_id", delivery_id)
-            quarantine.insert(1, "source", contract.source)
-            quarantine.insert(2, "file_name", result.file_name)
-            con.register("quarantine_frame", quarantine)
-            con.execute("insert into raw.quarantine select delivery_id, source, file_name, line_no, "
-                        "column_name, value, reason, original_line, ags from quarantine_frame")
-            con.unregister("quarantine_frame")
-        if gx_result is not None:
-            con.execute("insert into raw.gx_results values (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [delivery_id, contract.source, gx_result.suite, gx_result.success,
-                         gx_result.evaluated, gx_result.failed, gx_result.to_json(), datetime.now()])
+        replaced = _replace_rows(con, contract.source, stichtag, result.municipalities)
+        con.execute(f"insert into raw.{contract.source} ({', '.join(columns)}) "
+                    f"select {select} {clean_rows} order by r.line_no",
+                    {"stichtag": stichtag, "delivery_id": delivery_id})
+        _mark_replaced(con, contract.source, replaced)
+        con.execute(
+            f"""insert into raw.quarantine
+                select $delivery_id, $source, $file_name, e.line_no, e.column_name, e.value,
+                       e.reason, r.original_line,
+                       case when regexp_full_match(r.ags, '\\d{{8}}') then r.ags end
+                from {ERRORS} e join {ROWS} r using (line_no) order by e.line_no, e.seq""",
+            {"delivery_id": delivery_id, "source": contract.source, "file_name": result.file_name})
+        loaded = con.execute(f"select count(*) from raw.{contract.source} "
+                             "where delivery_id = ?", [delivery_id]).fetchone()[0]
         result.status, result.delivery_id = "loaded", delivery_id
-        result.rows_loaded = len(clean)
-        result.message = (f"{len(clean)} Zeilen geladen, {result.rows_quarantined} in Quarantäne"
+        result.rows_loaded = loaded
+        result.message = (f"{loaded} Zeilen geladen, {result.rows_quarantined} in Quarantäne"
                           + (f"; ersetzt Lieferung(en) {', '.join(map(str, replaced))}" if replaced else "")
                           + ".")
         _log(con, delivery_id, result, digest, archive_path, received_at, table.encoding)
@@ -245,30 +229,22 @@ def _load_tabular(con, home: Home, contract: Contract, table, result: IngestResu
     return result
 
 
-def _replace_rows(con, source: str, stichtag: date, municipalities: list[str],
-                  clean: pd.DataFrame, delivery_id: int) -> list[int]:
-    """Delete the rows of (source, Stichtag, municipality) and insert the new ones."""
+def _replace_rows(con, source: str, stichtag: date, municipalities: list[str]) -> list[int]:
+    """Delete the rows of (source, Stichtag, municipality); the deliveries they came from."""
     previous = [row[0] for row in con.execute(
         f"select distinct delivery_id from raw.{source} where stichtag = ? and ags in "
-        f"(select unnest(?::varchar[]))", [stichtag, municipalities]).fetchall()]
+        f"(select unnest(?::varchar[])) order by 1", [stichtag, municipalities]).fetchall()]
     con.execute(f"delete from raw.{source} where stichtag = ? and ags in (select unnest(?::varchar[]))",
                 [stichtag, municipalities])
-    frame = clean.copy()
-    frame["delivery_id"] = delivery_id
-    frame["stichtag"] = pd.Timestamp(stichtag)
-    columns = [name for name, _ in raw_columns(TABULAR_CONTRACTS[source])]
-    for column in columns:
-        if column not in frame.columns:
-            frame[column] = None
-    con.register("delivery_frame", frame[columns])
-    con.execute(f"insert into raw.{source} ({', '.join(columns)}) "
-                f"select {', '.join(columns)} from delivery_frame")
-    con.unregister("delivery_frame")
+    return previous
+
+
+def _mark_replaced(con, source: str, previous: list[int]) -> None:
+    """A delivery none of whose rows is left is `replaced` in the log."""
     for old in previous:
         remaining = con.execute(f"select count(*) from raw.{source} where delivery_id = ?", [old]).fetchone()[0]
         if remaining == 0:
             con.execute("update raw.delivery_log set status = 'replaced' where delivery_id = ?", [old])
-    return previous
 
 
 def load_gemeinden(con: duckdb.DuckDBPyConnection, home: Home) -> int:

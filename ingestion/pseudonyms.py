@@ -11,8 +11,6 @@ import secrets
 import stat
 from pathlib import Path
 
-import pandas as pd
-
 KEY_FILE = "pseudonym.key"
 HASH_LENGTH = 32  # hex characters (128 bits)
 
@@ -48,8 +46,16 @@ class Pseudonymiser:
             self._cache[value] = cached
         return cached
 
-    def series(self, values: pd.Series) -> pd.Series:
-        """Hash a column; empty cells stay missing."""
-        stripped = values.astype("str").str.strip()
-        out = stripped.map(lambda v: self.one(v) if v else None)
-        return out.astype("object")
+    def sql(self, column: str) -> tuple[str, dict[str, bytes]]:
+        """The same hash as `one`, as a DuckDB expression over `column` (NULL stays NULL),
+        and its parameters: HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)) (RFC 2104).
+
+        The key's pads travel as query parameters and are never stored in the database.
+        """
+        block = self._key if len(self._key) <= 64 else hashlib.sha256(self._key).digest()
+        block = block.ljust(64, b"\0")
+        inner = bytes(b ^ 0x36 for b in block)
+        outer = bytes(b ^ 0x5C for b in block)
+        expression = (f"substr(sha256($hmac_outer::blob || unhex(sha256($hmac_inner::blob || "
+                      f"encode({column})))), 1, {HASH_LENGTH})")
+        return expression, {"hmac_inner": inner, "hmac_outer": outer}

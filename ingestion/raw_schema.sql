@@ -60,7 +60,8 @@ create table if not exists raw.gemeinden (
     name  varchar not null
 );
 
--- Great Expectations validation results, one row per delivery and suite.
+-- Great Expectations validation results of the contract checks: the newest per source
+-- (suite = source); delivery_id is empty (one validation covers every delivery of a source).
 create table if not exists raw.gx_results (
     delivery_id   integer,
     source        varchar,

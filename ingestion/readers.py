@@ -1,4 +1,6 @@
-"""Reading delivered files: file names, encodings, delimiters, headers, dates."""
+"""Reading delivered files: file names, encodings, delimiters, headers; the cells of a
+tabular delivery go into a DuckDB session table (`delivery_cells`), split set-wise where
+every line is one record, through the csv module where quotes make that unsafe."""
 
 import csv
 import io
@@ -115,16 +117,29 @@ def detect_delimiter(file_name: str, header_line: str, expected: list[str]) -> s
     return best
 
 
+# Unicode whitespace exactly as Python's `str.strip()` sees it, for DuckDB's `trim(s, chars)`
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+              "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+# Whitespace other than the blank (and the line break between records): where a text has
+# none, DuckDB's plain `trim` strips a cell as `str.strip()` would, at a tenth of the cost.
+_OTHER_SPACE = re.compile("[" + WHITESPACE.replace(" ", "").replace("\n", "") + "]")
+# Name of the session-local table that holds the cells of the delivery being loaded.
+CELLS = "delivery_cells"
+
+
 @dataclass
 class Table:
-    """A delivered table as text cells, with the file's line number of every row."""
+    """A delivered table, as the temporary DuckDB table `delivery_cells` of the connection.
 
-    frame: pd.DataFrame          # all columns as str ('' for empty), canonical lower-case names
-    line_numbers: list[int]
-    lines: dict[int, str]        # original text of every line, by line number
+    `delivery_cells` has `line_no` (the file's line number of the row), `original_line`,
+    `ragged` (field count differs from the header) and one VARCHAR per known column in
+    `columns`: trimmed, mapped values, '' for empty.
+    """
+
+    columns: list[str]           # known canonical columns of the header, in file order
     extra_columns: list[str]
     encoding: str
-    ragged_rows: list[int]       # line numbers of rows whose field count differs from the header
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -142,15 +157,28 @@ class Mapping:
 NO_MAPPING = Mapping("", {}, {})
 
 
-def read_table(file_name: str, extension: str, data: bytes, expected: list[str],
+def read_table(con, file_name: str, extension: str, data: bytes, expected: list[str],
                required: list[str], mapping: Mapping = NO_MAPPING) -> Table:
-    """Parse a CSV or XLSX delivery into a `Table`; a structural problem rejects the file."""
+    """Parse a CSV or XLSX delivery into the session table `delivery_cells` of `con`.
+
+    A structural problem (encoding, header, no data rows) rejects the file.
+    """
     if extension == "xlsx":
-        return _xlsx_table(file_name, data, expected, required, mapping)
-    return _csv_table(file_name, data, expected, required, mapping)
+        return _xlsx_table(con, file_name, data, expected, required, mapping)
+    return _csv_table(con, file_name, data, expected, required, mapping)
 
 
-def _csv_table(file_name: str, data: bytes, expected: list[str], required: list[str],
+# Characters that make a text more than "one record per line, fields split at the
+# delimiter": quotes, and line breaks other than \n and \r\n (str.splitlines() would count
+# them as lines). Such files take the csv module's path.
+_NOT_PLAIN = re.compile("[\"\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|\r(?!\n)")
+
+
+def _blank(fields: list[str]) -> bool:
+    return not any(f.strip() for f in fields)
+
+
+def _csv_table(con, file_name: str, data: bytes, expected: list[str], required: list[str],
                mapping: Mapping) -> Table:
     text, encoding = decode(file_name, data)
     lines_list = text.splitlines()
@@ -159,29 +187,59 @@ def _csv_table(file_name: str, data: bytes, expected: list[str], required: list[
         raise DeliveryRejected(file_name, "Die Datei ist leer.")
     known_names = list(dict.fromkeys([*expected, *mapping.columns]))
     delimiter = detect_delimiter(file_name, lines_list[header_index], known_names)
+    if not _NOT_PLAIN.search(text):
+        # every line is one record: split the lines in DuckDB, set-wise
+        header_line = next(i for i, line in enumerate(lines_list)
+                           if not _blank(line.split(delimiter)))
+        header = [f.strip().strip("\ufeff") for f in lines_list[header_line].split(delimiter)]
+        columns, extra = _header(file_name, header, expected, required, mapping)
+        renamed = [mapping.rename(name.strip().lower()) for name in header]
+        text = text.replace("\r\n", "\n")
+        # what stripping the cells takes: nothing, the blanks, or all Unicode whitespace
+        strip = "all" if _OTHER_SPACE.search(text) else "blank"
+        separator = re.escape(delimiter)
+        if strip == "blank" and not re.search(f"(?m)(^|{separator}) | ({separator}|$)", text):
+            strip = "none"
+        # lines with nothing but delimiters and whitespace are no records (as csv would skip)
+        blank_lines = re.search(f"(?m)^[{separator}{_SPACE_CLASS}]*$", text.rstrip("\n"))
+        record = "line <> ''"
+        if blank_lines:
+            record = _strip("replace(line, $delimiter, '')", "all" if strip == "all" else "blank")
+            record += " <> ''"
+        fields = ", ".join(
+            _cell(f"coalesce(f[{renamed.index(name) + 1}], '')", name, mapping, strip)
+            + f' as "{name}"' for name in columns)
+        con.execute(f"""
+            create or replace temp table {CELLS} as
+            select line_no::integer as line_no, line as original_line,
+                   len(f) <> {len(header)} as ragged{", " + fields if fields else ""}
+            from (select line_no, line, string_split(line, $delimiter) as f
+                  from (select generate_subscripts(l, 1) as line_no, unnest(l) as line
+                        from (select string_split($text, chr(10)) as l))
+                  where line_no > $header_line and {record})
+            order by line_no""",
+            {"delimiter": delimiter, "text": text, "header_line": header_line + 1})
+        return _finish(con, file_name, columns, extra, encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     rows: list[list[str]] = []
     line_numbers: list[int] = []
-    ragged_rows: list[int] = []
+    ragged: list[bool] = []
     for fields in reader:
         if header is None:
-            if not any(f.strip() for f in fields):
+            if _blank(fields):
                 continue
             header = [f.strip().strip("\ufeff") for f in fields]
             continue
-        if not any(f.strip() for f in fields):
+        if _blank(fields):
             continue
-        line_no = reader.line_num
-        if len(fields) != len(header):
-            ragged_rows.append(line_no)
-            fields = (fields + [""] * len(header))[: len(header)]
-        rows.append([f.strip() for f in fields])
-        line_numbers.append(line_no)
+        line_numbers.append(reader.line_num)
+        ragged.append(len(fields) != len(header))
+        rows.append((fields + [""] * len(header))[: len(header)])
     assert header is not None
-    lines = {n: lines_list[n - 1] if n - 1 < len(lines_list) else "" for n in line_numbers}
-    return _build_table(file_name, header, rows, line_numbers, lines, expected, required,
-                        mapping, encoding, ragged_rows)
+    originals = [lines_list[n - 1] if n - 1 < len(lines_list) else "" for n in line_numbers]
+    return _python_table(con, file_name, header, rows, line_numbers, originals, ragged,
+                         expected, required, mapping, encoding)
 
 
 def _xlsx_cell(value) -> str:
@@ -196,7 +254,7 @@ def _xlsx_cell(value) -> str:
     return str(value).strip()
 
 
-def _xlsx_table(file_name: str, data: bytes, expected: list[str], required: list[str],
+def _xlsx_table(con, file_name: str, data: bytes, expected: list[str], required: list[str],
                 mapping: Mapping) -> Table:
     import zipfile
 
@@ -211,7 +269,7 @@ def _xlsx_table(file_name: str, data: bytes, expected: list[str], required: list
             raise DeliveryRejected(file_name, "Die Excel-Datei enthält kein Tabellenblatt.")
         sheet = workbook.worksheets[0]
         header: list[str] | None = None
-        rows, line_numbers, lines, ragged_rows = [], [], {}, []
+        rows, line_numbers, originals, ragged = [], [], [], []
         for row_no, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             cells = [_xlsx_cell(v) for v in values]
             if header is None:
@@ -227,36 +285,89 @@ def _xlsx_table(file_name: str, data: bytes, expected: list[str], required: list
                 continue
             if len(cells) < len(header):
                 cells += [""] * (len(header) - len(cells))
-            elif any(cells[len(header):]):
-                ragged_rows.append(row_no)
+            ragged.append(any(cells[len(header):]))
             cells = cells[: len(header)]
             rows.append(cells)
             line_numbers.append(row_no)
-            lines[row_no] = ";".join(cells)
+            originals.append(";".join(cells))
         if header is None:
             raise DeliveryRejected(file_name, "Das erste Tabellenblatt der Excel-Datei ist leer.")
     finally:
         workbook.close()
-    return _build_table(file_name, header, rows, line_numbers, lines, expected, required,
-                        mapping, "xlsx", ragged_rows)
+    return _python_table(con, file_name, header, rows, line_numbers, originals, ragged,
+                         expected, required, mapping, "xlsx")
 
 
-def _build_table(file_name: str, raw_header: list[str], rows: list[list[str]],
-                 line_numbers: list[int], lines: dict[int, str], expected: list[str],
-                 required: list[str], mapping: Mapping, encoding: str,
-                 ragged_rows: list[int]) -> Table:
+def _header(file_name: str, raw_header: list[str], expected: list[str], required: list[str],
+            mapping: Mapping) -> tuple[list[str], list[str]]:
+    """Known and extra columns of a header; a missing or repeated column rejects the file."""
     header = [mapping.rename(name.strip().lower()) for name in raw_header]
     _check_header(file_name, header, required)
-    if not rows:
-        raise DeliveryRejected(file_name, "Die Datei enthält nur die Kopfzeile und keine Datenzeilen.")
-    frame = pd.DataFrame(rows, columns=header, dtype="str")
     known = [c for c in header if c in expected]
     extra = [c for c in header if c not in expected and c]
-    frame = frame[known]
-    for column, recodes in mapping.values.items():
-        if column in frame.columns and recodes:
-            frame[column] = frame[column].map(lambda v, r=recodes: r.get(v, r.get(v.lower(), v)))
-    return Table(frame, line_numbers, lines, extra, encoding, ragged_rows)
+    return known, extra
+
+
+def _strip(expression: str, strip: str = "all") -> str:
+    """SQL of `expression.strip()`, knowing that the text holds no whitespace to strip
+    (`none`), none but blanks (`blank`), or any (`all`)."""
+    if strip == "none":
+        return expression
+    if strip == "blank":
+        return f"trim({expression})"
+    return f"regexp_replace({expression}, '^[{_SPACE_CLASS}]+|[{_SPACE_CLASS}]+$', '', 'g')"
+
+
+_SPACE_CLASS = WHITESPACE.replace("\n", "\\n")
+
+
+def _cell(expression: str, column: str, mapping: Mapping, strip: str) -> str:
+    """SQL of one cell: stripped like `str.strip()`, then the mapping's value recodes."""
+    value = _strip(expression, strip)
+    recodes = mapping.values.get(column)
+    if not recodes:
+        return value
+    # the delivered value itself first, then its lower-case form (as `dict.get` twice)
+    exact = " ".join(f"when {_literal(k)} then {_literal(v)}" for k, v in recodes.items())
+    lowered = " ".join(f"when {_literal(k)} then {_literal(v)}" for k, v in recodes.items())
+    return (f"(case {value} {exact} else (case lower({value}) {lowered} else {value} end) end)")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _python_table(con, file_name: str, raw_header: list[str], rows: list[list[str]],
+                  line_numbers: list[int], originals: list[str], ragged: list[bool],
+                  expected: list[str], required: list[str], mapping: Mapping,
+                  encoding: str) -> Table:
+    """`delivery_cells` from rows parsed in Python (quoted CSV, XLSX)."""
+    columns, extra = _header(file_name, raw_header, expected, required, mapping)
+    renamed = [mapping.rename(name.strip().lower()) for name in raw_header]
+    frame = pd.DataFrame(rows, columns=[f"c{i}" for i in range(len(raw_header))], dtype="str")
+    frame.insert(0, "line_no", line_numbers)
+    frame.insert(1, "original_line", originals)
+    frame.insert(2, "ragged", ragged)
+    fields = ", ".join(
+        _cell(f"c{renamed.index(name)}", name, mapping, "all") + f' as "{name}"'
+        for name in columns)
+    con.register("delivery_rows_frame", frame)
+    try:
+        con.execute(f"""
+            create or replace temp table {CELLS} as
+            select line_no::integer as line_no, original_line::varchar as original_line,
+                   ragged::boolean as ragged{", " + fields if fields else ""}
+            from delivery_rows_frame order by line_no""")
+    finally:
+        con.unregister("delivery_rows_frame")
+    return _finish(con, file_name, columns, extra, encoding)
+
+
+def _finish(con, file_name: str, columns: list[str], extra: list[str], encoding: str) -> Table:
+    rows = con.execute(f"select count(*) from {CELLS}").fetchone()[0]
+    if not rows:
+        raise DeliveryRejected(file_name, "Die Datei enthält nur die Kopfzeile und keine Datenzeilen.")
+    return Table(columns, extra, encoding, rows)
 
 
 def _check_header(file_name: str, header: list[str], required: list[str]) -> None:
@@ -275,23 +386,6 @@ def _check_header(file_name: str, header: list[str], required: list[str]) -> Non
             file_name, f"{label}: {', '.join(missing)}. Es wurde nichts geladen.",
             line=1, column=", ".join(missing),
         )
-
-
-_DATE_DE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$")
-_DATE_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def parse_dates(values: pd.Series) -> pd.Series:
-    """`TT.MM.JJJJ` or `JJJJ-MM-TT` to datetime64; '' and impossible dates become NaT."""
-    values = values.astype("str")
-    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[s]")
-    german = values.str.match(_DATE_DE)
-    iso = values.str.match(_DATE_ISO)
-    if german.any():
-        result[german] = pd.to_datetime(values[german], format="%d.%m.%Y", errors="coerce")
-    if iso.any():
-        result[iso] = pd.to_datetime(values[iso], format="%Y-%m-%d", errors="coerce")
-    return result
 
 
 def read_path(path: Path) -> bytes:

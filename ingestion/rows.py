@@ -1,81 +1,64 @@
-"""Row checks of tabular deliveries: every broken contract rule becomes a quarantine entry."""
+"""Row checks of tabular deliveries, set-wise in DuckDB: every broken contract rule becomes
+a quarantine entry.
 
-import re
+Input is the session table `delivery_cells` (ingestion.readers): one row per delivered
+record, every cell trimmed text. `check_rows` writes two more session tables:
+
+* `delivery_rows`: `line_no`, `original_line` and every column of the raw table typed as
+  the raw table has it (identifiers still as delivered: they are hashed on insert);
+* `delivery_errors`: `line_no`, `seq` (order of the rule), `column_name`, `value` (the
+  delivered cell), `reason` (German).
+
+The rules are those of shared/spec/contracts.md and docs/decisions.md; each rule is one SQL
+condition, so a file of any size costs a few scans in DuckDB, not a Python loop per row.
+"""
+
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
-from ingestion.addresses import HOUSE_NUMBER_PATTERN, normalise_street
+from ingestion.addresses import normalise_street
 from ingestion.contracts import (
     AGS,
     CODE,
     DATE,
     DECIMAL,
     HOUSE_NUMBER,
-    ID,
     INTEGER,
     PLZ,
     SCHULJAHR,
     YEAR,
     YESNO,
     Contract,
+    raw_columns,
 )
-from ingestion.readers import parse_dates
+from ingestion.readers import CELLS, WHITESPACE
+
+ROWS = "delivery_rows"
+ERRORS = "delivery_errors"
+
+_YES = ("j", "ja", "1", "true", "wahr", "y", "yes")
+_NO = ("n", "nein", "0", "false", "falsch", "no")
+# RE2 (DuckDB) has no look-ahead: "a letter not followed by another letter" is spelt out as
+# the letter plus a following non-letter or the end; the suffix is group 3.
+_HOUSE_NUMBER = r"^(\d+)[{ws}]*(([a-z])([^a-z]|$))?"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _in(values) -> str:
+    return "(" + ", ".join(_quote(v) for v in values) + ")"
 
 
 @dataclass(frozen=True)
-class RowError:
-    index: int          # position in the frame
-    column: str | None
-    value: str | None
-    reason: str         # German
-
-
-_AGS = re.compile(r"^\d{7,8}$")
-_NATIONALITY = re.compile(r"^\d{3}$")
-_PLZ = re.compile(r"^\d{5}$")
-_YES = {"j", "ja", "1", "true", "wahr", "y", "yes"}
-_NO = {"n", "nein", "0", "false", "falsch", "no"}
-_YEAR = re.compile(r"^\d{4}$")
-_SCHULJAHR = re.compile(r"^(\d{4})/(\d{2})$")
-_DECIMAL_COMMA = re.compile(r"^-?\d{1,3}(\.\d{3})*(,\d+)?$|^-?\d+(,\d+)?$")
-_DECIMAL_POINT = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-def parse_decimals(values: pd.Series) -> pd.Series:
-    """`1234,56`, `1.234,56` or `1234.56` to float; anything else NaN."""
-    text = values.astype("str").str.strip()
-    comma = text.str.match(_DECIMAL_COMMA) & text.str.contains(",", regex=False)
-    thousands_only = text.str.match(r"^-?\d{1,3}(\.\d{3}){2,}$")
-    point = text.str.match(_DECIMAL_POINT) & ~comma
-    converted = pd.Series(float("nan"), index=text.index, dtype="float64")
-    if comma.any():
-        converted[comma] = pd.to_numeric(
-            text[comma].str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-    if thousands_only.any():
-        converted[thousands_only] = pd.to_numeric(
-            text[thousands_only].str.replace(".", "", regex=False))
-    if point.any():
-        converted[point] = pd.to_numeric(text[point])
-    return converted
-
-
-def parse_house_numbers(values: pd.Series, zusatz: pd.Series | None
-                        ) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Vectorised `parse_house_number`: numbers (-1 where invalid), suffixes, invalid mask.
-
-    An empty house number is not flagged here (the required-value check reports it).
-    """
-    text = values.astype("str").str.strip().str.lower()
-    parts = text.str.extract(HOUSE_NUMBER_PATTERN)
-    invalid = parts[0].isna() & (text != "")
-    numbers = pd.to_numeric(parts[0], errors="coerce").fillna(-1).astype("int64")
-    suffixes = parts[1].fillna("").astype("str")
-    if zusatz is not None:
-        extra = zusatz.astype("str").str.strip().str.lower()
-        suffixes = extra.where(extra != "", suffixes)
-    return numbers, suffixes, invalid
+class _Rule:
+    column: str          # column named in the quarantine
+    condition: str       # SQL over delivery_rows, true where the row breaks the rule
+    reason: str
+    value: str | None = None   # SQL of the reported value; default: the delivered cell
 
 
 def year_range(stichtag: date) -> tuple[int, int]:
@@ -90,117 +73,171 @@ def completed_years(born: pd.Series, stichtag: date) -> pd.Series:
     return years - before_birthday.astype("int64")
 
 
-def check_rows(contract: Contract, frame: pd.DataFrame, stichtag: date,
-               max_age: int = 115) -> tuple[pd.DataFrame, list[RowError]]:
-    """Typed copy of `frame` and the list of row errors (columns of the contract only)."""
-    errors: list[RowError] = []
-    typed = pd.DataFrame(index=frame.index)
+def _completed_years_sql(born: str, stichtag: date) -> str:
+    return (f"({stichtag.year} - year({born}) - case when month({born}) * 100 + day({born}) > "
+            f"{stichtag.month * 100 + stichtag.day} then 1 else 0 end)")
 
-    def flag(mask: pd.Series, column: str, reason: str) -> None:
-        for index in mask[mask].index:
-            errors.append(RowError(int(index), column, frame.at[index, column], reason))
 
+def _date_sql(v: str) -> str:
+    """`TT.MM.JJJJ` or `JJJJ-MM-TT` to DATE; anything else, and impossible dates, NULL."""
+    parsed = (f"case when regexp_full_match({v}, '\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{4}}') "
+              f"then try_strptime({v}, '%d.%m.%Y') "
+              f"when regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
+              f"then try_strptime({v}, '%Y-%m-%d') end")
+    # year 0000 is no date (DuckDB would read it as 1 BC)
+    return f"(case when year({parsed}) >= 1 then ({parsed})::date end)"
+
+
+def _decimal_sql(v: str) -> str:
+    """`1234,56`, `1.234,56`, `1.234.567` or `1234.56` to DOUBLE; anything else NULL."""
+    comma = (f"(contains({v}, ',') and regexp_full_match({v}, "
+             f"'-?\\d{{1,3}}(\\.\\d{{3}})*(,\\d+)?|-?\\d+(,\\d+)?'))")
+    return (f"(case when regexp_full_match({v}, '-?\\d+(\\.\\d+)?') then try_cast({v} as double) "
+            f"when regexp_full_match({v}, '-?\\d{{1,3}}(\\.\\d{{3}}){{2,}}') "
+            f"then try_cast(replace({v}, '.', '') as double) "
+            f"when {comma} then try_cast(replace(replace({v}, '.', ''), ',', '.') as double) end)")
+
+
+def _typed_and_rules(contract: Contract, present: list[str], stichtag: date,
+                     max_age: int) -> tuple[dict[str, str], list[_Rule]]:
+    """SQL of every raw column (over `c`, the cells) and the row rules, in the rules' order."""
+    typed: dict[str, str] = {}
+    rules: list[_Rule] = []
+    day = f"date '{stichtag.isoformat()}'"
     for column in contract.columns:
         name = column.name
-        if name not in frame.columns:
-            typed[name] = pd.Series(None, index=frame.index, dtype="object")
+        if name not in present:
+            if column.kind != HOUSE_NUMBER:
+                typed[name] = "null"
             continue
-        values = frame[name].astype("str").str.strip()
-        empty = values == ""
+        v = f'c."{name}"'
+        filled = f"{v} <> ''"
         if column.required:
-            flag(empty, name, "Pflichtwert fehlt")
-        present = ~empty
+            rules.append(_Rule(name, f"{v} = ''", "Pflichtwert fehlt"))
         if column.kind == DATE:
-            parsed = parse_dates(values)
-            flag(present & parsed.isna(), name, "ungültiges Datum (erwartet TT.MM.JJJJ oder JJJJ-MM-TT)")
-            after = present & parsed.notna() & (parsed > pd.Timestamp(stichtag))
-            flag(after, name, "Datum liegt nach dem Stichtag")
-            typed[name] = parsed
+            typed[name] = _date_sql(v)
+            rules.append(_Rule(name, f"{filled} and \"{name}\" is null",
+                               "ungültiges Datum (erwartet TT.MM.JJJJ oder JJJJ-MM-TT)"))
+            rules.append(_Rule(name, f"\"{name}\" > {day}", "Datum liegt nach dem Stichtag"))
+        elif column.kind == CODE and column.codes:
+            mapped = ("(case lower(" + v + ") "
+                      + " ".join(f"when {_quote(c.lower())} then {_quote(c)}" for c in column.codes)
+                      + f" else {v} end)")
+            typed[name] = f"(case when {filled} then {mapped} end)"
+            rules.append(_Rule(name, f"{filled} and \"{name}\" not in {_in(column.codes)}",
+                               f"unbekannter Code (erlaubt: {', '.join(column.codes)})"))
         elif column.kind == CODE:
-            if column.codes:
-                lowered = {c.lower(): c for c in column.codes}
-                mapped = values.map(lambda v, codes=lowered: codes.get(v.lower(), v))
-                flag(present & ~mapped.isin(column.codes), name,
-                     f"unbekannter Code (erlaubt: {', '.join(column.codes)})")
-                typed[name] = mapped.where(present, None)
-            else:
-                flag(present & ~values.str.match(_NATIONALITY), name,
-                     "unbekannter Code (erwartet: 3-stelliger Schlüssel)")
-                typed[name] = values.where(present, None)
+            typed[name] = f"nullif({v}, '')"
+            rules.append(_Rule(name, f"{filled} and not regexp_full_match({v}, '\\d{{3}}')",
+                               "unbekannter Code (erwartet: 3-stelliger Schlüssel)"))
         elif column.kind == AGS:
-            flag(present & ~values.str.match(_AGS), name, "ungültiger Gemeindeschlüssel (8 Ziffern)")
-            typed[name] = values.str.zfill(8).where(present, None)
+            typed[name] = (f"(case when {filled} then (case when length({v}) < 8 "
+                           f"then lpad({v}, 8, '0') else {v} end) end)")
+            rules.append(_Rule(name, f"{filled} and not regexp_full_match({v}, '\\d{{7,8}}')",
+                               "ungültiger Gemeindeschlüssel (8 Ziffern)"))
         elif column.kind == PLZ:
-            flag(present & ~values.str.match(_PLZ), name, "ungültige Postleitzahl (5 Ziffern)")
-            typed[name] = values.where(present, None)
+            typed[name] = f"nullif({v}, '')"
+            rules.append(_Rule(name, f"{filled} and not regexp_full_match({v}, '\\d{{5}}')",
+                               "ungültige Postleitzahl (5 Ziffern)"))
         elif column.kind == DECIMAL:
-            parsed = parse_decimals(values)
-            flag(present & parsed.isna(), name, "keine gültige Zahl")
+            typed[name] = _decimal_sql(v)
+            rules.append(_Rule(name, f"{filled} and \"{name}\" is null", "keine gültige Zahl"))
             if column.minimum is not None:
-                flag(present & (parsed < column.minimum), name,
-                     f"Wert kleiner als {column.minimum:g} (nicht erlaubt)")
-            typed[name] = parsed
+                rules.append(_Rule(name, f"\"{name}\" < {column.minimum!r}",
+                                   f"Wert kleiner als {column.minimum:g} (nicht erlaubt)"))
         elif column.kind == YESNO:
-            lowered = values.str.lower()
-            known = lowered.isin(_YES | _NO)
-            flag(present & ~known, name, "kein Ja/Nein-Wert (erwartet J oder N)")
-            typed[name] = lowered.map(lambda v: True if v in _YES else (False if v in _NO else None))
+            typed[name] = (f"(case when lower({v}) in {_in(_YES)} then true "
+                           f"when lower({v}) in {_in(_NO)} then false end)")
+            rules.append(_Rule(name, f"{filled} and \"{name}\" is null",
+                               "kein Ja/Nein-Wert (erwartet J oder N)"))
         elif column.kind == YEAR:
-            years = pd.to_numeric(values.where(values.str.match(_YEAR), None), errors="coerce")
-            flag(present & years.isna(), name, "keine Jahreszahl (erwartet JJJJ)")
             low, high = year_range(stichtag)
-            flag(present & years.notna() & ((years < low) | (years > high)), name,
-                 f"Jahr unplausibel (erwartet {low} bis {high})")
-            typed[name] = years
+            typed[name] = f"(case when regexp_full_match({v}, '\\d{{4}}') then try_cast({v} as integer) end)"
+            rules.append(_Rule(name, f"{filled} and \"{name}\" is null",
+                               "keine Jahreszahl (erwartet JJJJ)"))
+            rules.append(_Rule(name, f"\"{name}\" not between {low} and {high}",
+                               f"Jahr unplausibel (erwartet {low} bis {high})"))
         elif column.kind == SCHULJAHR:
-            parts = values.str.extract(_SCHULJAHR)
-            first = pd.to_numeric(parts[0], errors="coerce")
-            second = pd.to_numeric(parts[1], errors="coerce")
-            valid = parts[0].notna() & ((first + 1) % 100 == second)
-            flag(present & ~valid, name, "kein gültiges Schuljahr (erwartet z. B. 2024/25)")
-            typed[name] = values.where(present, None)
+            typed[name] = f"nullif({v}, '')"
+            valid = (f"(regexp_full_match({v}, '\\d{{4}}/\\d{{2}}') and "
+                     f"(try_cast({v}[1:4] as integer) + 1) % 100 = try_cast({v}[6:7] as integer))")
+            rules.append(_Rule(name, f"{filled} and not {valid}",
+                               "kein gültiges Schuljahr (erwartet z. B. 2024/25)"))
         elif column.kind == INTEGER:
-            parsed = pd.to_numeric(values.where(present, None), errors="coerce")
-            flag(present & parsed.isna(), name, "keine ganze Zahl")
-            typed[name] = parsed
-        elif column.kind == ID:
-            typed[name] = values.where(present, None)
+            typed[name] = f"try_cast({v} as integer)"
+            rules.append(_Rule(name, f"{filled} and \"{name}\" is null", "keine ganze Zahl"))
         elif column.kind == HOUSE_NUMBER:
-            typed[name] = values
-        else:
-            typed[name] = values.where(present, None)
+            pattern = _quote(_HOUSE_NUMBER.format(ws=WHITESPACE.replace("\n", "\\n")))
+            text = f"lower({v})"
+            digits = f"regexp_extract({text}, {pattern}, 1)"
+            suffix = f"regexp_extract({text}, {pattern}, 3)"
+            if "hausnummer_zusatz" in present:
+                suffix = f"coalesce(nullif(lower(c.\"hausnummer_zusatz\"), ''), {suffix})"
+            # -1 where the number is missing or invalid (the row is quarantined then)
+            typed["hausnummer"] = f"coalesce(try_cast({digits} as integer), -1)"
+            typed["hausnummer_zusatz_norm"] = suffix
+            rules.append(_Rule(name, f"{filled} and {digits} = ''", "Hausnummer enthält keine Zahl"))
+            rules.append(_Rule(name, f"{digits} <> '' and try_cast({digits} as integer) is null",
+                               "Hausnummer ist zu groß"))
+        else:  # ID, TEXT
+            typed[name] = f"nullif({v}, '')"
+        if name == "strasse":
+            typed["strasse_norm"] = "coalesce(s.strasse_norm, '')"
+            rules.append(_Rule("strasse", f"strasse_norm = '' and {v} <> ''",
+                               "Straßenname enthält keine Buchstaben oder Ziffern"))
 
-    if "hausnummer" in contract.names:
-        numbers, suffixes, invalid = parse_house_numbers(
-            frame["hausnummer"],
-            frame["hausnummer_zusatz"] if "hausnummer_zusatz" in frame.columns else None)
-        flag(invalid, "hausnummer", "Hausnummer enthält keine Zahl")
-        typed["hausnummer"] = numbers
-        typed["hausnummer_zusatz_norm"] = suffixes
-        streets = frame["strasse"].astype("str")
-        unique = {s: normalise_street(s) for s in streets.unique()}
-        typed["strasse_norm"] = streets.map(unique)
-        flag((typed["strasse_norm"] == "") & (streets.str.strip() != ""), "strasse",
-             "Straßenname enthält keine Buchstaben oder Ziffern")
+    if "geburtsdatum" in present:
+        age = _completed_years_sql("geburtsdatum", stichtag)
+        rules.append(_Rule("geburtsdatum", f"geburtsdatum <= {day} and {age} > {max_age}",
+                           f"Alter über {max_age} Jahre am Stichtag"))
+    if "ende_nach_beginn" in contract.extra_checks and {"ende", "beginn"} <= set(present):
+        rules.append(_Rule("ende", "ende < beginn", "Ende liegt vor dem Beginn"))
+    if contract.key and all(k in typed for k in contract.key):
+        keys = ", ".join(f'"{k}"' for k in contract.key)
+        complete = " and ".join(f'"{k}" is not null' for k in contract.key)
+        column = contract.key[0] if len(contract.key) == 1 else "strasse"
+        rules.append(_Rule(
+            column, f"{complete} and count(*) over (partition by {keys}) > 1",
+            f"Schlüssel ({', '.join(contract.key)}) mehrfach in der Lieferung",
+            value=" || ' | ' || ".join(f'"{k}"::varchar' for k in contract.key)))
+    return typed, rules
 
-    if "geburtsdatum" in contract.names:
-        born = typed["geburtsdatum"]
-        known = born.notna() & (born <= pd.Timestamp(stichtag))
-        ages = completed_years(born[known], stichtag)
-        flag(pd.Series(False, index=frame.index).mask(known.index.isin(ages[ages > max_age].index), True),
-             "geburtsdatum", f"Alter über {max_age} Jahre am Stichtag")
 
-    if "ende_nach_beginn" in contract.extra_checks:
-        ende, beginn = typed["ende"], typed["beginn"]
-        flag(ende.notna() & beginn.notna() & (ende < beginn), "ende", "Ende liegt vor dem Beginn")
-
-    if contract.key:
-        keys = typed[list(contract.key)]
-        duplicated = keys.duplicated(keep=False) & keys.notna().all(axis=1)
-        label = ", ".join(contract.key)
-        for index in duplicated[duplicated].index:
-            value = " | ".join(str(v) for v in keys.loc[index])
-            column = contract.key[0] if len(contract.key) == 1 else "strasse"
-            errors.append(RowError(int(index), column, value,
-                                   f"Schlüssel ({label}) mehrfach in der Lieferung"))
-    return typed, errors
+def check_rows(con, contract: Contract, present: list[str], stichtag: date,
+               max_age: int = 115) -> None:
+    """Type the cells of `delivery_cells` into `delivery_rows` and list every broken rule
+    in `delivery_errors` (columns of the contract only)."""
+    typed, rules = _typed_and_rules(contract, present, stichtag, max_age)
+    streets = ""
+    if "strasse" in present:
+        # the street match key in Python (ingestion.addresses), once per distinct name
+        names = [r[0] for r in con.execute(f"select distinct strasse from {CELLS}").fetchall()]
+        frame = pd.DataFrame({"strasse": names,
+                              "strasse_norm": [normalise_street(n) for n in names]}, dtype="str")
+        con.register("delivery_streets_frame", frame)
+        streets = "left join delivery_streets_frame s on s.strasse = c.strasse"
+    columns = [name for name, _ in raw_columns(contract)
+               if name not in ("delivery_id", "line_no", "stichtag")]
+    select = ", ".join(f"{typed.get(name, 'null')} as \"{name}\"" for name in columns)
+    raw_values = ", ".join(f'c."{name}" as "v_{name}"' for name in present)
+    try:
+        con.execute(f"""
+            create or replace temp table {ROWS} as
+            select c.line_no, c.original_line, c.ragged, {select}, {raw_values}
+            from {CELLS} c {streets}""")
+    finally:
+        if streets:
+            con.unregister("delivery_streets_frame")
+    parts = [f"select line_no, 0 as seq, null::varchar as column_name, null::varchar as value, "
+             f"'Zeile hat nicht so viele Felder wie die Kopfzeile (abgeschnitten?)' as reason "
+             f"from {ROWS} where ragged"]
+    for seq, rule in enumerate(rules, start=1):
+        value = rule.value or f'"v_{rule.column}"'
+        condition = rule.condition.replace('c."', '"v_')   # the cells are v_<name> there
+        parts.append(f"select line_no, {seq}, {_quote(rule.column)}, {value}, {_quote(rule.reason)} "
+                     f"from {ROWS} qualify coalesce({condition}, false)"
+                     if "over (" in condition else
+                     f"select line_no, {seq}, {_quote(rule.column)}, {value}, {_quote(rule.reason)} "
+                     f"from {ROWS} where coalesce({condition}, false)")
+    con.execute(f"create or replace temp table {ERRORS} as "
+                f"select * from ({' union all '.join(parts)}) order by line_no, seq")

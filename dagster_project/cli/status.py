@@ -93,14 +93,13 @@ def _match_rates(con, home: Home, say) -> None:
 
 def _gx(con, say) -> None:
     rows = con.execute("""
-        select l.file_name, g.failed, g.evaluated from raw.gx_results g
-        join raw.delivery_log l using (delivery_id) where not g.success
-        order by g.delivery_id desc limit 10""").fetchall()
+        select suite, failed, evaluated from raw.gx_results where not success
+        order by suite limit 10""").fetchall()
     total = con.execute("select count(*), count(*) filter (where success) from raw.gx_results").fetchone()
     say("")
-    say(f"Datenprüfungen (Great Expectations): {total[0]} Lieferungen geprüft, {total[1]} bestanden")
-    for file_name, failed, evaluated in rows:
-        say(f"  NICHT BESTANDEN: {file_name}: {failed} von {evaluated} Erwartungen verletzt")
+    say(f"Datenprüfungen (Great Expectations): {total[0]} Quellen geprüft, {total[1]} bestanden")
+    for suite, failed, evaluated in rows:
+        say(f"  NICHT BESTANDEN: {suite}: {failed} von {evaluated} Erwartungen verletzt")
 
 
 def _deliveries(con, say) -> None:

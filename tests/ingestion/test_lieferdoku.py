@@ -40,6 +40,6 @@ def test_examples_are_loadable_deliveries(tmp_path):
         stichtag = re.search(rf"`{source}_(\d{{4}}-\d{{2}}-\d{{2}})\.csv`", text).group(1)
         path = tmp_path / f"{source}_{stichtag}.csv"
         path.write_text(block, encoding="utf-8")
-        result = loader.ingest_file(con, home, path, validate_with_gx=False)
+        result = loader.ingest_file(con, home, path)
         assert result.status == "loaded" and result.rows_quarantined == 0, (source, result.message)
     con.close()

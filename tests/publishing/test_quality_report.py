@@ -20,7 +20,10 @@ def test_quality_report_lists_deliveries_checks_and_match_rates(demo_run):
         files = [r[0] for r in con.execute("select file_name from raw.delivery_log").fetchall()]
         rates = con.execute("select quelle, ags, zuordnungsquote, nicht_zugeordnet "
                             "from marts.mart_adressabgleich").fetchall()
-        gx = con.execute("select count(*) from raw.gx_results").fetchone()[0]
+        gx = dict(con.execute("select source, success from raw.gx_results").fetchall())
+        loaded_sources = {r[0] for r in con.execute(
+            "select distinct source from raw.delivery_log where status in ('loaded', 'replaced') "
+            "and source <> 'raumgliederung'").fetchall()}
     finally:
         con.close()
     for file_name in files:
@@ -28,7 +31,9 @@ def test_quality_report_lists_deliveries_checks_and_match_rates(demo_run):
     assert {"einwohner"} <= {r[0] for r in rates}
     assert all(0 <= r[2] <= 100 for r in rates)
     assert sum(r[3] for r in rates) > 0, "the demo county has unknown addresses"
-    assert gx >= len([f for f in files if not f.endswith(".geojson")])
+    # one GX validation per source with loaded rows, every one passed and in the report
+    assert set(gx) == loaded_sources and all(gx.values())
+    assert all(source in text for source in gx)
     for heading in ("Adresszuordnung", "Lieferungen", "Datenprüfungen", "Quarantäne",
                     "Adressen ohne Zuordnung", "Geheimhaltung: gesperrte Werte je Tabelle"):
         assert heading in text
