@@ -65,7 +65,7 @@ SPALTEN = {
                            "„fassung-<Fassung>“."),
     "zeitpunkt": ("timestamp", "Zeitpunkt der Prüfung (Ortszeit)."),
     "pruefung": ("varchar", "Name der Prüfung (z. B. einwohner_contract, "
-                            "not_null_pub_indikatorwerte_code, leckpruefung)."),
+                            "columns_valid_pub_indikatorwerte, leckpruefung)."),
     "art": ("varchar", "Art der Prüfung: datenvertrag (Great-Expectations-Suite und "
                        "SQL-Prüfungen einer Lieferquelle), dbt_test, asset_check (weitere "
                        "Prüfung im Ablauf), pruefbeitrag (im Warehouse berechnete Prüfung), "

@@ -54,6 +54,12 @@ BREAKS = [
     # a Gebiet that int_geo__gebiete does not know
     f"""update {MART} set raum_id = '{STADT}-SR99'
         where code = 'B12' and raum_id = '{STADT}-SR02' and berichtsjahr = 2024""",
+    # value rules (columns_valid): a row without its area's name, a status outside the list
+    f"""update {MART} set raum_name = null
+        where code = 'B06' and raum_id = '{STADT}-SR01' and berichtsjahr = 2024""",
+    f"""update {MART} set status = 'OK'
+        where code = 'B05' and raum_id = '{STADT}-SR02' and berichtsjahr = 2024
+          and status = 'ok'""",
     # the population table no longer sums to B01
     f"""update marts.mart_bevoelkerung set anzahl = anzahl + 1
         where gliederung = 'sozialraum' and raum_id = '{DORF}-SR01' and berichtsjahr = 2024
@@ -157,10 +163,22 @@ def test_the_other_tests_still_pass(broken):
         _named(status, "share_between_0_and_100_mart_indikatorwerte_wert"),
         _named(status, "zaehler_not_above_nenner_mart_indikatorwerte"),
         _named(status, "relationships_combination_mart_indikatorwerte"),
+        _named(status, "columns_valid_mart_indikatorwerte"),
         "assert_bevoelkerung_summe_gleich_b01",
     }
     assert expected <= failed
-    basic = ("unique_combination", "not_null", "accepted_values", "relationships_mart",
+    basic = ("unique_combination", "columns_valid", "accepted_values", "relationships_mart",
              "relationships_combination_mart_bevoelkerung")
     assert not {n for n in failed - expected if n.startswith(basic)}
-    assert sum(1 for n in status if n.startswith(basic)) >= 20
+    assert {n for n in status if n.startswith(basic)} >= {
+        _named(status, "columns_valid_mart_bevoelkerung"),
+        _named(status, "unique_combination_mart_bevoelkerung"),
+        _named(status, "unique_combination_mart_indikatorwerte")}
+
+
+def test_columns_valid_names_each_broken_rule_once(broken):
+    status, rows = broken
+    name = _named(status, "columns_valid_mart_indikatorwerte")
+    assert status[name] == "fail"
+    found = {(r.regel, r.spalte, r.anzahl) for r in rows[name].itertuples()}
+    assert found == {("not_null", "raum_name", 1), ("accepted_values", "status", 1)}
