@@ -328,9 +328,8 @@ def _cell(expression: str, column: str, mapping: Mapping, strip: str) -> str:
     if not recodes:
         return value
     # the delivered value itself first, then its lower-case form (as `dict.get` twice)
-    exact = " ".join(f"when {_literal(k)} then {_literal(v)}" for k, v in recodes.items())
-    lowered = " ".join(f"when {_literal(k)} then {_literal(v)}" for k, v in recodes.items())
-    return (f"(case {value} {exact} else (case lower({value}) {lowered} else {value} end) end)")
+    cases = " ".join(f"when {_literal(k)} then {_literal(v)}" for k, v in recodes.items())
+    return f"(case {value} {cases} else (case lower({value}) {cases} else {value} end) end)"
 
 
 def _literal(text: str) -> str:
