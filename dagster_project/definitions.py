@@ -4,11 +4,11 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from dagster_project.defs.console import spm_console_logger
 from dagster_project.defs.dbt.assets import spm_dbt_assets
 from dagster_project.defs.dbt.project import dbt_project
+from dagster_project.defs.dbt.resource import SpmDbtCliResource
 from dagster_project.defs.ingestion.assets import raw_gemeinden, source_assets
 from dagster_project.defs.ingestion.checks import contract_checks
 from dagster_project.defs.publishing.assets import published_spm_duckdb, quality_report
@@ -29,8 +29,8 @@ defs = dg.Definitions(
     sensors=[inbox_sensor],
     resources={
         "spm": SpmHomeResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project,
-                              dbt_executable=str(Path(sys.executable).parent / "dbt")),
+        "dbt": SpmDbtCliResource(project_dir=dbt_project,
+                                 dbt_executable=str(Path(sys.executable).parent / "dbt")),
     },
     executor=dg.in_process_executor,
     loggers={"spm_console": spm_console_logger},

@@ -228,10 +228,10 @@ def home_copy(demo_run, tmp_path_factory) -> Home:
 
 def materialize_mart(home: Home, monkeypatch) -> dg.ExecuteInProcessResult:
     """Materialise only mart_sozialindex through the Dagster dbt asset of the nightly job."""
-    from dagster_dbt import DbtCliResource
 
     from dagster_project.defs.dbt.assets import spm_dbt_assets
     from dagster_project.defs.dbt.project import dbt_project
+    from dagster_project.defs.dbt.resource import SpmDbtCliResource
     from dagster_project.defs.resources import SpmHomeResource
 
     for key, value in dbt_environment(home).items():
@@ -240,8 +240,8 @@ def materialize_mart(home: Home, monkeypatch) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [spm_dbt_assets], selection=[key], raise_on_error=False,
         resources={"spm": SpmHomeResource(root=str(home.root)),
-                   "dbt": DbtCliResource(project_dir=dbt_project,
-                                         dbt_executable=str(Path(sys.executable).parent / "dbt"))})
+                   "dbt": SpmDbtCliResource(project_dir=dbt_project,
+                                            dbt_executable=str(Path(sys.executable).parent / "dbt"))})
 
 
 OTHER_SETTINGS = """\
