@@ -11,7 +11,19 @@ DAGSTER_YAML = """\
 # Dagster instance of this SPM home (runs, events, schedules). Telemetry is off.
 telemetry:
   enabled: false
+# Dagster's own SQLite event log under history/runs, with one database connection per file
+# instead of one per event (dagster_project/event_log.py). Without this section Dagster
+# uses its own class on the same files.
+event_log_storage:
+  module: dagster_project.event_log
+  class: SpmSqliteEventLogStorage
 """
+
+# what earlier releases wrote; such a file is replaced by the current one
+_EARLIER_DAGSTER_YAML = (
+    "# Dagster instance of this SPM home (runs, events, schedules). Telemetry is off.\n"
+    "telemetry:\n  enabled: false\n",
+)
 
 OFFLINE = {
     "DAGSTER_DISABLE_TELEMETRY": "1",
@@ -25,7 +37,8 @@ def activate(home_path: str | os.PathLike | None = None) -> Home:
     """Create the home's folders and point every component of this process at it."""
     home = resolve_home(home_path).create()
     dagster_yaml = home.dagster_home / "dagster.yaml"
-    if not dagster_yaml.exists():
+    if (not dagster_yaml.exists()
+            or dagster_yaml.read_text(encoding="utf-8") in _EARLIER_DAGSTER_YAML):
         dagster_yaml.write_text(DAGSTER_YAML, encoding="utf-8")
     write_default_settings(home.config)
     os.environ.update(OFFLINE)
