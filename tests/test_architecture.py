@@ -24,6 +24,7 @@ RANKS = {
     "dagster_project.lib": 0,
     "dagster_project.settings": 1,
     "dagster_project.environment": 1,
+    "dagster_project.event_log": 1,
     "dagster_project.publishing": 2,
     "dagster_project.quality": 2,
     "dagster_project.doku": 2,
