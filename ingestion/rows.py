@@ -66,14 +66,9 @@ def year_range(stichtag: date) -> tuple[int, int]:
     return stichtag.year - 1, stichtag.year + 1
 
 
-def completed_years(born: pd.Series, stichtag: date) -> pd.Series:
-    """Age in completed years at the Stichtag (birthday on the Stichtag counts)."""
-    years = stichtag.year - born.dt.year
-    before_birthday = (born.dt.month * 100 + born.dt.day) > (stichtag.month * 100 + stichtag.day)
-    return years - before_birthday.astype("int64")
-
-
-def _completed_years_sql(born: str, stichtag: date) -> str:
+def completed_years_sql(born: str, stichtag: date) -> str:
+    """SQL of the age in completed years at the Stichtag of the DATE expression `born`
+    (a birthday on the Stichtag counts; born on 29 February: one year older on 1 March)."""
     return (f"({stichtag.year} - year({born}) - case when month({born}) * 100 + day({born}) > "
             f"{stichtag.month * 100 + stichtag.day} then 1 else 0 end)")
 
@@ -187,7 +182,7 @@ def _typed_and_rules(contract: Contract, present: list[str], stichtag: date,
                                "Straßenname enthält keine Buchstaben oder Ziffern"))
 
     if "geburtsdatum" in present:
-        age = _completed_years_sql("geburtsdatum", stichtag)
+        age = completed_years_sql("geburtsdatum", stichtag)
         rules.append(_Rule("geburtsdatum", f"geburtsdatum <= {day} and {age} > {max_age}",
                            f"Alter über {max_age} Jahre am Stichtag"))
     if "ende_nach_beginn" in contract.extra_checks and {"ende", "beginn"} <= set(present):

@@ -4,12 +4,13 @@ import json
 import stat
 from datetime import date
 
+import duckdb
 import pandas as pd
 import pytest
 
 from ingestion import loader, warehouse
 from ingestion.home import Home
-from ingestion.rows import completed_years
+from ingestion.rows import completed_years_sql
 from ingestion.settings import Settings
 from tests.fixtures.einwohner_csv import HEADER, csv_text, person
 
@@ -219,5 +220,6 @@ def test_raumgliederung_in_wgs84_is_reprojected(tmp_path, home, con):
     (date(2008, 2, 29), date(2024, 2, 28), 15),
 ])
 def test_age_in_completed_years(born, stichtag, age):
-    series = pd.Series([pd.Timestamp(born)])
-    assert completed_years(series, stichtag).iloc[0] == age
+    # the SQL the contract check's age rule uses (ingestion/rows.py)
+    sql = completed_years_sql("$born::date", stichtag)
+    assert duckdb.execute(f"select {sql}", {"born": born}).fetchone()[0] == age
