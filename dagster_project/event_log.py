@@ -22,10 +22,9 @@ from dagster import Field, StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SqliteEventLogStorage,
 )
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy import create_engine
 
-# seconds a write waits for another process's lock (the UI reads the same files)
-BUSY_TIMEOUT = 30
 # engines kept open at most (the index and the newest runs' files); a long-lived process
 # such as the UI reads many runs and must not keep a file open for each
 KEEP_ENGINES = 8
@@ -59,7 +58,7 @@ class SpmSqliteEventLogStorage(SqliteEventLogStorage):
             # the storage's lock lets one thread at a time use the files (as in the base
             # class), so the pooled connection may pass between threads
             engine = create_engine(self.conn_string_for_shard(shard),
-                                   connect_args={"timeout": BUSY_TIMEOUT,
+                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
                                                  "check_same_thread": False})
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
