@@ -34,17 +34,19 @@ def _de(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
-def run_pipeline(home: Home) -> bool:
-    """The nightly job through Dagster (in-process, one writer), with progress on stdout."""
+def run_pipeline(home: Home, erzwungen: bool = False) -> bool:
+    """The nightly job through Dagster (in-process, one writer), with progress on stdout;
+    `erzwungen` rebuilds every Stichtag even where nothing changed (`spm run --erzwingen`)."""
     import dagster as dg
 
     from dagster_project.definitions import defs
+    from dagster_project.defs.dbt.assets import ERZWUNGEN_TAG
 
     job = defs.resolve_job_def("spm_nightly")
     instance = dg.DagsterInstance.get()
+    tags = {"spm/ausloeser": "spm run", **({ERZWUNGEN_TAG: "ja"} if erzwungen else {})}
     result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                    run_config={"loggers": {"spm_console": {}}},
-                                    tags={"spm/ausloeser": "spm run"})
+                                    run_config={"loggers": {"spm_console": {}}}, tags=tags)
     if not result.success:
         from dagster_project.cli.status import run_problems
 
@@ -177,7 +179,7 @@ def cmd_run(args) -> int:
     if not args.erzwingen and _nothing_new(home):
         return 0
     _progress(f"Nächtlicher Lauf in {home.root}")
-    ok = run_pipeline(home)
+    ok = run_pipeline(home, erzwungen=args.erzwingen)
     if ok:
         _progress(f"Fertig. Veröffentlicht: {home.published_db}")
     return 0 if ok else 1
@@ -281,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "Einstellung oder Programmversion), endet er sofort.")
     run.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     run.add_argument("--erzwingen", action="store_true",
-                     help="auch laufen, wenn es nichts Neues gibt")
+                     help="auch laufen, wenn es nichts Neues gibt, und alle Stichtage neu "
+                          "aufbauen")
     run.set_defaults(func=cmd_run)
 
     ingest = sub.add_parser("ingest", help="Dateien sofort laden, mit Bericht je Datei",

@@ -1,6 +1,7 @@
 """The dbt models as assets; dbt tests surface as asset checks."""
 
 import json
+import os
 
 import dagster as dg
 from dagster_dbt import (
@@ -10,9 +11,16 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from dagster_project.defs.dbt import aufbau
 from dagster_project.defs.dbt.project import dbt_project
 from dagster_project.defs.resources import SpmHomeResource
+from dagster_project.publishing.eingaben import code_fingerprint, config_fingerprint
 from dagster_project.settings import dbt_vars, load_settings
+from ingestion import warehouse
+
+# run tag of `spm run --erzwingen`: rebuild every Stichtag even if nothing changed
+ERZWUNGEN_TAG = "spm/erzwungen"
+STICHTAGE_ENV = "SPM_STICHTAGE"
 
 translator = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
@@ -27,6 +35,18 @@ def spm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         settings = load_settings(spm.home().config)
     except ValueError as exc:
         raise dg.Failure(description=str(exc)) from exc
+    home = spm.home()
+    code, konfiguration = code_fingerprint(), config_fingerprint(home)
+    # only the Stichtage with new deliveries, unless anything else changed (aufbau.py); the
+    # record of the last complete build is gone before dbt touches a table
+    con = warehouse.connect(home)
+    try:
+        plan = aufbau.plan(con, code, konfiguration,
+                           erzwungen=ERZWUNGEN_TAG in context.run.tags or context.is_subset)
+        aufbau.begin(con)
+    finally:
+        con.close()
+    context.log.info(plan.meldung())
     build_vars = json.dumps(dbt_vars(settings), ensure_ascii=False, sort_keys=True)
     # one target folder per home, kept between runs: dbt finds its parse state of the last
     # run there and parses only what changed (a new folder per run, dagster-dbt's default,
@@ -34,5 +54,23 @@ def spm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # dbt unit tests check the SQL of the models against fixed fixtures, not the data: they
     # run wherever the code changes (`make test` builds the fixture warehouse with a plain
     # `dbt build`, tests/dbt/test_dbt_unit_tests.py), not every night (about 5 s a run)
-    yield from dbt.cli(["build", "--vars", build_vars, "--exclude-resource-type", "unit_test"],
-                       context=context, target_path=spm.home().dbt_target).stream()
+    # the Stichtage go to dbt in the environment, not as --vars: a changed var makes dbt parse
+    # the whole project again (the dbt process inherits os.environ)
+    previous = os.environ.get(STICHTAGE_ENV)
+    os.environ[STICHTAGE_ENV] = plan.stichtage_env()
+    try:
+        yield from dbt.cli(["build", "--vars", build_vars, "--exclude-resource-type",
+                            "unit_test", *plan.dbt_args()],
+                           context=context, target_path=home.dbt_target).stream()
+    finally:
+        if previous is None:
+            os.environ.pop(STICHTAGE_ENV, None)
+        else:
+            os.environ[STICHTAGE_ENV] = previous
+    # every model and test of the project passed (dbt.cli raises otherwise): a complete build
+    if not context.is_subset:
+        con = warehouse.connect(home)
+        try:
+            aufbau.finish(con, code, konfiguration)
+        finally:
+            con.close()

@@ -2,6 +2,8 @@
 -- the address as delivered: the basis of the match report. The match itself is done once
 -- per source, by macro `match_address` in the int_personen__* models; the residents
 -- register model does not carry the delivered street and postcode, they come from staging.
+-- Incremental per Stichtag (config in the YAML file): only the Stichtage with new
+-- deliveries are rebuilt (macro nur_neue_stichtage, docs/architecture.md "Only what changed").
 {#- (source, CTE, record key) of the seven person-level sources -#}
 {% set quellen = [
     ('einwohner', 'einwohner_mit_adresse', 'person_id'),
@@ -18,48 +20,56 @@ with
 einwohner as (
 
     select * from {{ ref('int_personen__einwohner') }}
+    where {{ nur_neue_stichtage('stichtag') }}
 
 ),
 
 einwohner_adressen as (
 
     select * from {{ ref('stg_einwohnermeldeamt__einwohner') }}
+    where {{ nur_neue_stichtage('stichtag') }}
 
 ),
 
 sgb2 as (
 
     select * from {{ ref('int_personen__sgb2') }}
+    where {{ nur_neue_stichtage('stichtag') }}
 
 ),
 
 hze as (
 
     select * from {{ ref('int_personen__hze') }}
+    where {{ nur_neue_stichtage('stichtag') }}
 
 ),
 
 seu as (
 
     select * from {{ ref('int_personen__seu') }}
+    where {{ nur_neue_stichtage('stichtag') }}
 
 ),
 
 kita as (
 
     select * from {{ ref('int_personen__kita') }}
+    where {{ nur_neue_stichtage('stichtag') }}
 
 ),
 
 schule as (
 
     select * from {{ ref('int_personen__schule') }}
+    where {{ nur_neue_stichtage('stichtag') }}
 
 ),
 
 schulabgang as (
 
     select * from {{ ref('int_personen__schulabgang') }}
+    where {{ nur_neue_stichtage('stichtag') }}
 
 ),
 

@@ -5,12 +5,14 @@
 -- Types, checked in this order: `EPH` one person; `PAAR_MK` a couple and at least one
 -- child under 18; `AE` no couple and at least one child under 18; `PAAR_OK` exactly the two
 -- persons of a couple; `SONST` every other household.
+-- Incremental per Stichtag (config in the YAML file): only the Stichtage with new
+-- deliveries are rebuilt (macro nur_neue_stichtage, docs/architecture.md "Only what changed").
 with
 
 personen as (
 
     select * from {{ ref('int_haushalte__personen') }}
-    where haushalt_id is not null
+    where haushalt_id is not null and {{ nur_neue_stichtage('stichtag') }}
 
 ),
 

@@ -12,18 +12,21 @@
 --   to (the middle generation of three is both).
 -- - Couple (`is_in_paar`): two adults (18+) linked as spouses, or the two parents of one
 --   child (the child linked to both; no age condition on the parents).
+-- Incremental per Stichtag (config in the YAML file): only the Stichtage with new
+-- deliveries are rebuilt (macro nur_neue_stichtage, docs/architecture.md "Only what changed").
 with recursive
 
 einwohner as (
 
     select * from {{ ref('int_personen__einwohner') }}
-    where is_hauptwohnung
+    where is_hauptwohnung and {{ nur_neue_stichtage('stichtag') }}
 
 ),
 
 verknuepfungen as (
 
     select * from {{ ref('int_haushalte__verknuepfungen') }}
+    where {{ nur_neue_stichtage('stichtag') }}
 
 ),
 

@@ -11,12 +11,14 @@
 -- normalised delivered address (unmatched persons of a municipality are never lumped
 -- together; the key starts with the `ags`). A reference to oneself or to a person not
 -- living at the address links nothing.
+-- Incremental per Stichtag (config in the YAML file): only the Stichtage with new
+-- deliveries are rebuilt (macro nur_neue_stichtage, docs/architecture.md "Only what changed").
 with
 
 einwohner as (
 
     select * from {{ ref('int_personen__einwohner') }}
-    where is_hauptwohnung
+    where is_hauptwohnung and {{ nur_neue_stichtage('stichtag') }}
 
 ),
 

@@ -1,11 +1,14 @@
 -- Residents per Stichtag with age, flags and the matched register address
 -- (macro `match_address`, docs/decisions.md: exact match key first, then the same number
 -- without suffix; unmatched records count for `<ags>-OZ`).
+-- Incremental per Stichtag (config in the YAML file): only the Stichtage with new
+-- deliveries are rebuilt (macro nur_neue_stichtage, docs/architecture.md "Only what changed").
 with
 
 einwohner as (
 
     select * from {{ ref('stg_einwohnermeldeamt__einwohner') }}
+    where {{ nur_neue_stichtage('stichtag') }}
 
 ),
 
