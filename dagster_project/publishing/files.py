@@ -5,6 +5,7 @@ for the county (`excel.py`). Written from the version's `spm.duckdb` by `write_o
 
 import csv
 import datetime as dt
+import functools
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -65,18 +66,55 @@ def _csv_value(value) -> str:
     return str(value)
 
 
+def _csv_float(value: float) -> str:
+    """`_csv_value` of a float without numpy for the usual case: Python's repr holds the
+    same shortest digits as `format_float_positional` unless it uses an exponent."""
+    text = repr(value)
+    if "e" in text or "n" in text:      # exponent, nan, inf
+        return _csv_value(value)
+    if text.endswith(".0"):
+        return str(int(value))          # -0.0 too: "0"
+    return text.replace(".", ",")
+
+
+# the formatter per Python type of a column's values (a column's values share one type);
+# anything else goes through `_csv_value`. Dates repeat (a few Stichtage): cached.
+_CSV_FORMAT = {
+    str: lambda value: value,
+    int: str,
+    bool: lambda value: "ja" if value else "nein",
+    float: _csv_float,
+    Decimal: lambda value: format(value, "f").replace(".", ","),
+    dt.date: functools.lru_cache(maxsize=4096)(lambda value: value.strftime("%d.%m.%Y")),
+    dt.datetime: lambda value: value.strftime("%d.%m.%Y %H:%M:%S"),
+}
+
+
+def _csv_rows(batch: list[tuple], formats: list) -> list[list[str]]:
+    """The rows of `batch` as CSV fields; `formats` holds one formatter per column, chosen
+    by the type of the column's first value that is not NULL (None until then)."""
+    if None in formats:
+        for row in batch:
+            for index, value in enumerate(row):
+                if formats[index] is None and value is not None:
+                    formats[index] = _CSV_FORMAT.get(type(value), _csv_value)
+    return [["" if value is None else format_(value) for format_, value in
+             zip(formats, row, strict=True)] for row in batch]
+
+
 def write_csv(con: duckdb.DuckDBPyConnection, table: str, gebiet: Gebiet, path: Path) -> int:
     """The rows of `table` for `gebiet` as German CSV (`;`, decimal comma, UTF-8 with BOM,
     dates TT.MM.JJJJ, headers = the published column names); returns the rows written.
     Suppressed values are empty; the `status` column says why."""
     cursor = con.execute(select_rows(con, table, gebiet))
     names = [d[0] for d in cursor.description]
+    formats: list = [None] * len(names)
     rows = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
         writer.writerow(names)
         while batch := cursor.fetchmany(10_000):
-            writer.writerows([_csv_value(v) for v in row] for row in batch)
+            writer.writerows(_csv_rows(batch, formats))
             rows += len(batch)
     return rows
 
