@@ -105,6 +105,8 @@ def test_changed_code_configuration_missing_delivery_or_force_rebuild_everything
     assert aufbau.plan(con, "code-2", KONFIG).vollstaendig
     assert aufbau.plan(con, CODE, "konfig-2").vollstaendig
     assert aufbau.plan(con, CODE, KONFIG, erzwungen=True).vollstaendig
+    partial = aufbau.plan(con, CODE, KONFIG, teilauswahl=True)
+    assert partial.vollstaendig and "ausgewählte Modelle" in partial.grund
     assert not aufbau.plan(con, CODE, KONFIG).vollstaendig
     # a delivery the last build rested on is gone from the log (or no longer has rows)
     con.execute("update raw.delivery_log set status = 'rejected' where delivery_id = 1")

@@ -84,8 +84,8 @@ def warehouse_tables(home) -> dict[str, list]:
 def residents_per_stichtag(home) -> dict:
     con = duckdb.connect(str(home.warehouse), read_only=True)
     try:
-        return dict(con.execute("select stichtag, count(*) from intermediate.int_personen__einwohner "
-                                "group by 1").fetchall())
+        return dict(con.execute("select stichtag, count(*) "
+                                "from intermediate.int_personen__einwohner group by 1").fetchall())
     finally:
         con.close()
 

@@ -41,8 +41,8 @@ def spm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # record of the last complete build is gone before dbt touches a table
     con = warehouse.connect(home)
     try:
-        plan = aufbau.plan(con, code, konfiguration,
-                           erzwungen=ERZWUNGEN_TAG in context.run.tags or context.is_subset)
+        plan = aufbau.plan(con, code, konfiguration, erzwungen=ERZWUNGEN_TAG in context.run.tags,
+                           teilauswahl=context.is_subset)
         aufbau.begin(con)
     finally:
         con.close()

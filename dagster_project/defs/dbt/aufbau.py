@@ -77,11 +77,16 @@ def _full(grund: str) -> Aufbau:
 
 
 def plan(con: duckdb.DuckDBPyConnection, code: str, konfiguration: str,
-         erzwungen: bool = False) -> Aufbau:
-    """Compare the warehouse with the last complete build (see the module's docstring)."""
+         erzwungen: bool = False, teilauswahl: bool = False) -> Aufbau:
+    """Compare the warehouse with the last complete build (see the module's docstring).
+    `teilauswahl`: only some dbt assets are built (a selection in the UI); they are built
+    whole and the next run rebuilds everything."""
     con.execute(_SCHEMA)
     if erzwungen:
         return _full("der Lauf wurde erzwungen")
+    if teilauswahl:
+        return _full("nur ausgewählte Modelle werden gebaut; der nächste vollständige Lauf "
+                     "baut alles neu auf")
     state = con.execute("select code, konfiguration from meta.build_state").fetchall()
     if len(state) != 1:
         return _full("kein vollständiger Aufbau verzeichnet (erster Lauf, oder der letzte "
