@@ -9,6 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 DEMO_HOME ?= spm_demo
+# pytest-xdist workers of `make test` (the CI machine has 2 cores; each worker runs its own
+# demo county once); the PostgreSQL tests share one worker (xdist_group "postgres")
+TEST_WORKERS ?= 2
 # the home whose warehouse `make dbt-docs` documents (column types come from its tables)
 DOCS_HOME ?= $(DEMO_HOME)
 DBT_DOCS := dbt_docs
@@ -41,7 +44,7 @@ demo: install
 	$(BIN)/spm demo --home $(DEMO_HOME)
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .

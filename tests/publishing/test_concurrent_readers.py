@@ -27,6 +27,10 @@ from dagster_project.publishing.publish import publish_duckdb
 from ingestion.home import Home
 from tests.postgres_support import scratch_database, url_for
 
+# the PostgreSQL tests share the cluster-wide reader role `spm_leser`: with `make test`
+# (pytest-xdist) they all run on one worker, one after the other
+pytestmark = pytest.mark.xdist_group("postgres")
+
 DB = f"spm_test_readers_{os.getpid()}"
 
 # one query: the version marker and a checksum of indikatorwerte, exact in both engines

@@ -19,6 +19,10 @@ from dagster_project.publishing.postgres import publish_postgres
 from ingestion.home import Home
 from tests.postgres_support import admin_connect, scratch_database, url_for
 
+# the PostgreSQL tests share the cluster-wide reader role `spm_leser`: with `make test`
+# (pytest-xdist) they all run on one worker, one after the other
+pytestmark = pytest.mark.xdist_group("postgres")
+
 SPM = str(Path(sys.executable).parent / "spm")
 DB = f"spm_test_{os.getpid()}"
 
