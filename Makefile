@@ -10,7 +10,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 DEMO_HOME ?= spm_demo
 # pytest-xdist workers of `make test` (the CI machine has 2 cores; each worker runs its own
-# demo county once); the PostgreSQL tests share one worker (xdist_group "postgres")
+# demo county once; a module's tests stay on one worker; the PostgreSQL modules take turns,
+# tests/postgres_support.py:postgres_lock)
 TEST_WORKERS ?= 2
 # the home whose warehouse `make dbt-docs` documents (column types come from its tables)
 DOCS_HOME ?= $(DEMO_HOME)
@@ -44,7 +45,7 @@ demo: install
 	$(BIN)/spm demo --home $(DEMO_HOME)
 
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,7 +4,9 @@ The server is the one `.ci/run` starts (127.0.0.1:5432, superuser `postgres`); a
 can be named with `SPM_TEST_POSTGRES_URL`. Without a server the tests FAIL (never skip).
 """
 
+import fcntl
 import os
+import tempfile
 from contextlib import contextmanager
 
 import psycopg
@@ -29,6 +31,20 @@ def admin_connect() -> psycopg.Connection:
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL nicht erreichbar ({ADMIN_URL}); die PostgreSQL-Tests brauchen "
                     f"einen laufenden Server (.ci/run startet ihn): {exc}", pytrace=False)
+
+
+@contextmanager
+def postgres_lock():
+    """One test module with PostgreSQL at a time on this machine: the modules share the
+    cluster-wide reader role `spm_leser`, and `make test` runs modules on two workers
+    (pytest-xdist, `--dist loadfile`). Held by an autouse module fixture of each module."""
+    path = os.path.join(tempfile.gettempdir(), "spm-tests-postgres.lock")
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -17,11 +17,14 @@ from psycopg import sql
 from dagster_project.publishing.database import PublishError
 from dagster_project.publishing.postgres import publish_postgres
 from ingestion.home import Home
-from tests.postgres_support import admin_connect, scratch_database, url_for
+from tests.postgres_support import admin_connect, postgres_lock, scratch_database, url_for
 
-# the PostgreSQL tests share the cluster-wide reader role `spm_leser`: with `make test`
-# (pytest-xdist) they all run on one worker, one after the other
-pytestmark = pytest.mark.xdist_group("postgres")
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_postgres_module_at_a_time():
+    with postgres_lock():
+        yield
+
 
 SPM = str(Path(sys.executable).parent / "spm")
 DB = f"spm_test_{os.getpid()}"
