@@ -31,11 +31,11 @@ def spm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                    spm: SpmHomeResource):
     # the settings of config/settings.yaml that the models read as vars (seu_pool_jahre,
     # sozialindex); a plain `dbt build` uses the defaults of dbt_project.yml
+    home = spm.home()
     try:
-        settings = load_settings(spm.home().config)
+        settings = load_settings(home.config)
     except ValueError as exc:
         raise dg.Failure(description=str(exc)) from exc
-    home = spm.home()
     code, konfiguration = code_fingerprint(), config_fingerprint(home)
     # only the Stichtage with new deliveries, unless anything else changed (aufbau.py); the
     # record of the last complete build is gone before dbt touches a table
