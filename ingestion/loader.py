@@ -13,13 +13,13 @@ import duckdb
 import pandas as pd
 
 from ingestion import geography
-from ingestion.contracts import ID, TABULAR_CONTRACTS, Contract, raw_columns
+from ingestion.contracts import TABULAR_CONTRACTS, Contract, raw_columns
 from ingestion.errors import DeliveryRejected
 from ingestion.home import SOURCES, Home
 from ingestion.mappings import load_mapping
 from ingestion.pseudonyms import Pseudonymiser, load_or_create_key
-from ingestion.readers import Table, parse_file_name, read_table
-from ingestion.rows import ERRORS, ROWS, check_rows
+from ingestion.readers import CELLS, Table, parse_file_name, read_table
+from ingestion.rows import ERRORS, PSEUDONYM_CACHE, ROWS, check_rows
 from ingestion.settings import Settings, load_settings
 
 
@@ -81,152 +81,283 @@ def _write_error_report(archive_path: Path, text: str) -> None:
     archive_path.with_name(archive_path.name + ".fehler.txt").write_text(text, encoding="utf-8")
 
 
+# Files of one source, Stichtag and set of columns are checked together, up to this many
+# rows: DuckDB then works on several row groups at once (both cores) and each statement runs
+# once per batch instead of once per file; each file is still committed on its own.
+BATCH_ROWS = 500_000
+BATCH_CELLS = "batch_cells"
+BATCH_SPLIT = "batch_split"
+# identifiers kept hashed between the batches of one load (a county's residents recur in
+# every Stichtag); emptied beyond this size (a state's single Stichtag has no repeats)
+PSEUDONYM_CACHE_ROWS = 3_000_000
+
+
+@dataclass
+class _Datei:
+    """One delivered file on its way in."""
+
+    path: Path
+    digest: str
+    archive_path: Path
+    received_at: datetime
+    result: IngestResult
+    encoding: str | None = None
+    gliederung: str | None = None
+    file_no: int = 0
+    rows: int = 0
+
+
+@dataclass
+class _Stapel:
+    """Files waiting in `batch_cells` to be checked and loaded together."""
+
+    contract: Contract | None = None
+    stichtag: date | None = None
+    table: Table | None = None      # of the first file: columns and cells_sql
+    files: list[_Datei] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    def fits(self, contract: Contract, stichtag: date, table: Table) -> bool:
+        return (not self.files or (contract.source == self.contract.source
+                                   and stichtag == self.stichtag
+                                   and table.columns == self.table.columns
+                                   and table.cells_sql == self.table.cells_sql
+                                   and self.rows + table.rows <= BATCH_ROWS))
+
+
 def ingest_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path,
                 settings: Settings | None = None, expected_source: str | None = None,
                 pseudonymiser: Pseudonymiser | None = None) -> IngestResult:
     """Load one delivered file. Never raises for bad input: the result says what happened."""
-    settings = settings or load_settings(home.config)
-    data = path.read_bytes()
-    digest = sha256_of(data)
-    received_at = datetime.now()
-    archive_path = archive_file(home, data, digest, path.suffix.lower())
-    result = IngestResult(path.name, None, None, "rejected", "")
+    return ingest_files(con, home, [(expected_source, path)], settings, pseudonymiser)[0]
 
+
+def ingest_files(con: duckdb.DuckDBPyConnection, home: Home,
+                 files: list[tuple[str | None, Path]], settings: Settings | None = None,
+                 pseudonymiser: Pseudonymiser | None = None, progress=None,
+                 finished=None) -> list[IngestResult]:
+    """Load delivered files in the given order ((expected source or None, path) each).
+
+    Never raises for bad input: each result says what happened to its file. Each file is one
+    transaction, committed in the given order (delivery ids, replacement and duplicates as if
+    loaded one by one); consecutive files of the same source, Stichtag and columns are read
+    one by one but checked, pseudonymised and prepared together (`BATCH_ROWS`).
+    `finished(path, result)` is called once a file's outcome is committed.
+    """
+    settings = settings or load_settings(home.config)
+    stapel = _Stapel()
+    results: list[IngestResult] = []
+    con.execute(f"drop table if exists {PSEUDONYM_CACHE}")
+
+    def flush() -> None:
+        nonlocal stapel, pseudonymiser
+        if stapel.files:
+            if pseudonymiser is None and stapel.contract.person_level:
+                pseudonymiser = Pseudonymiser(load_or_create_key(home.secrets))
+            _load_batch(con, stapel, settings, pseudonymiser, finished)
+            cached = con.execute(f"select count(*) from duckdb_tables() where temporary "
+                                 f"and table_name = '{PSEUDONYM_CACHE}'").fetchone()[0] and \
+                con.execute(f"select count(*) from {PSEUDONYM_CACHE}").fetchone()[0]
+            if cached > PSEUDONYM_CACHE_ROWS:
+                con.execute(f"drop table {PSEUDONYM_CACHE}")
+        stapel = _Stapel()
+
+    for number, (expected_source, path) in enumerate(files, start=1):
+        if progress:
+            progress(f"[{number}/{len(files)}] {expected_source or ''}{'/' if expected_source else ''}"
+                     f"{path.name}")
+        data = path.read_bytes()
+        digest = sha256_of(data)
+        if any(f.digest == digest for f in stapel.files):
+            flush()   # the same bytes again: a duplicate once the first one is committed
+        datei = _Datei(path, digest, archive_file(home, data, digest, path.suffix.lower()),
+                       datetime.now(), IngestResult(path.name, None, None, "rejected", ""))
+        results.append(datei.result)
+        try:
+            table, contract = _read(con, home, datei, data, expected_source, flush)
+            if table is None:   # a duplicate or a Raumgliederung: committed already
+                if finished:
+                    finished(path, datei.result)
+                continue
+            if not stapel.fits(contract, datei.result.stichtag, table):
+                flush()
+            if not stapel.files:
+                stapel = _Stapel(contract, datei.result.stichtag, table)
+                con.execute(f"create or replace temp table {BATCH_CELLS} as "
+                            f"select 0 as file_no, * from {CELLS} limit 0")
+            datei.file_no, datei.rows = len(stapel.files), table.rows
+            con.execute(f"insert into {BATCH_CELLS} select $file_no, * from {CELLS}",
+                        {"file_no": datei.file_no})
+            stapel.files.append(datei)
+        except DeliveryRejected as rejected:
+            flush()
+            _reject(con, datei, rejected)
+            if finished:
+                finished(path, datei.result)
+    flush()
+    for table in (PSEUDONYM_CACHE, BATCH_CELLS, BATCH_SPLIT, ROWS, ERRORS):
+        con.execute(f"drop table if exists {table}")
+    return results
+
+
+def _read(con, home: Home, datei: _Datei, data: bytes, expected_source: str | None,
+          flush) -> tuple[Table | None, Contract | None]:
+    """Name, duplicate and structure checks of one file; a tabular file's cells end up in
+    `delivery_cells`. A duplicate and a Raumgliederung are committed here, after the files
+    waiting before them (`flush`), and give (None, None)."""
+    result = datei.result
     duplicate = con.execute(
         "select delivery_id, status from raw.delivery_log where sha256 = ? "
-        "and status in ('loaded', 'replaced') order by delivery_id limit 1", [digest]
+        "and status in ('loaded', 'replaced') order by delivery_id limit 1", [datei.digest]
     ).fetchone()
-    encoding = None
-    gliederung = None
-    try:
-        name = parse_file_name(path.name, SOURCES)
-        result.source, result.stichtag = name.source, name.stichtag
-        gliederung = name.gliederung
-        if expected_source and expected_source != name.source:
-            raise DeliveryRejected(
-                path.name, f"Die Datei liegt im Eingangsordner {expected_source!r}, ihr Name "
-                f"nennt aber die Quelle {name.source!r}.")
-        if duplicate:
-            result.status = "duplicate"
-            result.message = (f"Diese Datei wurde bereits geladen (Lieferung {duplicate[0]}); "
-                              "sie ändert nichts.")
+    name = parse_file_name(datei.path.name, SOURCES)
+    result.source, result.stichtag = name.source, name.stichtag
+    datei.gliederung = name.gliederung
+    if expected_source and expected_source != name.source:
+        raise DeliveryRejected(
+            datei.path.name, f"Die Datei liegt im Eingangsordner {expected_source!r}, ihr Name "
+            f"nennt aber die Quelle {name.source!r}.")
+    if duplicate:
+        flush()
+        result.status = "duplicate"
+        result.message = (f"Diese Datei wurde bereits geladen (Lieferung {duplicate[0]}); "
+                          "sie ändert nichts.")
+        result.delivery_id = _next_delivery_id(con)
+        _log(con, result.delivery_id, result, datei.digest, datei.archive_path,
+             datei.received_at, None, datei.gliederung)
+        return None, None
+    if name.stichtag > date.today():
+        raise DeliveryRejected(
+            datei.path.name, f"Der Stichtag {name.stichtag:%d.%m.%Y} liegt in der Zukunft.")
+    if name.source == "raumgliederung":
+        areas = geography.read_raumgliederung(datei.path.name, data)
+        result.rows_total = len(areas)
+        flush()
+        con.execute("begin transaction")
+        try:
             delivery_id = _next_delivery_id(con)
-            result.delivery_id = delivery_id
-            _log(con, delivery_id, result, digest, archive_path, received_at, None, gliederung)
-            return result
-        if name.stichtag > date.today():
-            raise DeliveryRejected(
-                path.name, f"Der Stichtag {name.stichtag:%d.%m.%Y} liegt in der Zukunft.")
-        if name.source == "raumgliederung":
-            areas = geography.read_raumgliederung(path.name, data)
-            result.rows_total = len(areas)
-            con.execute("begin transaction")
-            try:
-                delivery_id = _next_delivery_id(con)
-                geography.store_raumgliederung(con, delivery_id, name.gliederung, name.stichtag, areas)
-                result.status, result.delivery_id = "loaded", delivery_id
-                result.rows_loaded = len(areas)
-                result.municipalities = sorted({a.ags for a in areas if a.ags})
-                result.message = (f"{len(areas)} Räume der Gliederung {name.gliederung!r}, "
-                                  f"gültig ab {name.stichtag:%d.%m.%Y}, geladen.")
-                _log(con, delivery_id, result, digest, archive_path, received_at, "utf-8", gliederung)
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
-            return result
-        contract = TABULAR_CONTRACTS[name.source]
-        mapping = load_mapping(home.config, contract, path.name)
-        table = read_table(con, path.name, name.extension, data, contract.names,
-                           contract.required, mapping)
-        encoding = table.encoding
-        if table.extra_columns:
-            result.warnings.append("Zusätzliche Spalten ignoriert: " + ", ".join(table.extra_columns))
-        return _load_tabular(con, home, contract, table, result, settings, digest, archive_path,
-                             received_at, pseudonymiser)
-    except DeliveryRejected as rejected:
-        result.status = "rejected"
-        result.message = rejected.describe()
-        _write_error_report(archive_path, result.message + "\n"
-                            + (f"\n{rejected.details}\n" if rejected.details else ""))
-        delivery_id = _next_delivery_id(con)
-        result.delivery_id = delivery_id
-        _log(con, delivery_id, result, digest, archive_path, received_at, encoding, gliederung)
-        return result
+            geography.store_raumgliederung(con, delivery_id, name.gliederung, name.stichtag, areas)
+            result.status, result.delivery_id = "loaded", delivery_id
+            result.rows_loaded = len(areas)
+            result.municipalities = sorted({a.ags for a in areas if a.ags})
+            result.message = (f"{len(areas)} Räume der Gliederung {name.gliederung!r}, "
+                              f"gültig ab {name.stichtag:%d.%m.%Y}, geladen.")
+            _log(con, delivery_id, result, datei.digest, datei.archive_path, datei.received_at,
+                 "utf-8", datei.gliederung)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        return None, None
+    contract = TABULAR_CONTRACTS[name.source]
+    mapping = load_mapping(home.config, contract, datei.path.name)
+    table = read_table(con, datei.path.name, name.extension, data, contract.names,
+                       contract.required, mapping)
+    datei.encoding = table.encoding
+    if table.extra_columns:
+        result.warnings.append("Zusätzliche Spalten ignoriert: " + ", ".join(table.extra_columns))
+    return table, contract
 
 
-def _load_tabular(con, home: Home, contract: Contract, table: Table, result: IngestResult,
-                  settings: Settings, digest: str, archive_path: Path, received_at: datetime,
-                  pseudonymiser: Pseudonymiser | None) -> IngestResult:
-    """Check, quarantine, pseudonymise and store the rows of `delivery_cells`, set-wise."""
-    stichtag = result.stichtag
-    check_rows(con, contract, table.columns, stichtag, settings.hoechstalter)
-    result.rows_total = table.rows
-    bad = con.execute(f"select count(distinct line_no) from {ERRORS}").fetchone()[0]
-    result.rows_quarantined = bad
-    share = bad / table.rows
-    if share > settings.quarantaene_schwelle:
-        errors = con.execute(f"select line_no, column_name, value, reason from {ERRORS} "
-                             "order by line_no, seq").fetchall()
-        line_no, column, value, reason = errors[0]
-        message = (f"{bad} von {table.rows} Zeilen ({_percent(share)}) sind "
-                   f"fehlerhaft, mehr als erlaubt ({_percent(settings.quarantaene_schwelle)}); "
-                   "die ganze Datei wurde "
-                   f"abgewiesen. Erster Fehler: Zeile {line_no}, Spalte {column}, "
-                   f"Wert {value!r}: {reason}")
-        report = "\n".join(f"Zeile {n}, Spalte {c}, Wert {v!r}: {r}" for n, c, v, r in errors)
-        raise DeliveryRejected(result.file_name, message, details=report)
+def _reject(con, datei: _Datei, rejected: DeliveryRejected) -> None:
+    result = datei.result
+    result.status = "rejected"
+    result.message = rejected.describe()
+    _write_error_report(datei.archive_path, result.message + "\n"
+                        + (f"\n{rejected.details}\n" if rejected.details else ""))
+    result.delivery_id = _next_delivery_id(con)
+    _log(con, result.delivery_id, result, datei.digest, datei.archive_path, datei.received_at,
+         datei.encoding, datei.gliederung)
 
-    clean = f"from {ROWS} where line_no not in (select line_no from {ERRORS})"
-    result.municipalities = [r[0] for r in con.execute(
-        f"select distinct ags {clean} and ags is not null order by 1").fetchall()]
+
+def _load_batch(con, stapel: _Stapel, settings: Settings, pseudonymiser: Pseudonymiser | None,
+                finished) -> None:
+    """Check, quarantine and pseudonymise the files of a batch set-wise; then commit each
+    file on its own, in order."""
+    contract, stichtag = stapel.contract, stapel.stichtag
+    pseudonym = None
+    if contract.person_level:
+        pads = pseudonymiser.sql("v")[1]
+        pseudonym = (lambda column: pseudonymiser.sql(column)[0], pads)
+    # the cells split once for the whole batch (lines are cheaper to collect file by file,
+    # cells cheaper to read in the several passes of the checks)
+    con.execute(f"create or replace temp table {BATCH_SPLIT} as "
+                + stapel.table.cells_sql.format(table=BATCH_CELLS))
+    check_rows(con, contract, stapel.table.columns, stichtag, settings.hoechstalter,
+               table=BATCH_SPLIT, pseudonym=pseudonym)
+    bad = dict(con.execute(f"select file_no, count(*) from {ROWS} where fehlerhaft "
+                           "group by file_no").fetchall())
+    rejected: dict[int, DeliveryRejected] = {}
+    for datei in stapel.files:
+        result = datei.result
+        result.rows_total = datei.rows
+        result.rows_quarantined = bad.get(datei.file_no, 0)
+        share = result.rows_quarantined / datei.rows
+        if share > settings.quarantaene_schwelle:
+            errors = con.execute(f"select line_no, column_name, value, reason from {ERRORS} "
+                                 "where file_no = ? order by line_no, seq",
+                                 [datei.file_no]).fetchall()
+            line_no, column, value, reason = errors[0]
+            message = (f"{result.rows_quarantined} von {datei.rows} Zeilen ({_percent(share)}) "
+                       f"sind fehlerhaft, mehr als erlaubt "
+                       f"({_percent(settings.quarantaene_schwelle)}); die ganze Datei wurde "
+                       f"abgewiesen. Erster Fehler: Zeile {line_no}, Spalte {column}, "
+                       f"Wert {value!r}: {reason}")
+            report = "\n".join(f"Zeile {n}, Spalte {c}, Wert {v!r}: {r}" for n, c, v, r in errors)
+            rejected[datei.file_no] = DeliveryRejected(result.file_name, message, details=report)
+    municipalities = dict(con.execute(
+        f"select file_no, list(distinct ags order by ags) from {ROWS} "
+        "where not fehlerhaft and ags is not null group by file_no").fetchall())
     columns = [name for name, _ in raw_columns(contract)]
-    values = {"delivery_id": "$delivery_id", "stichtag": "$stichtag"}
-    joins = ""
-    ids = [c.name for c in contract.columns if c.kind == ID] if contract.person_level else []
-    if ids:
-        # each distinct identifier hashed once (parents and spouses repeat persons' ids)
-        pseudonymiser = pseudonymiser or Pseudonymiser(load_or_create_key(home.secrets))
-        expression, pads = pseudonymiser.sql("v")
-        con.execute(f"""create or replace temp table delivery_pseudonyms as
-            select v, {expression} as pseudonym
-            from (select distinct unnest([{', '.join(f'"{n}"' for n in ids)}]) as v {clean})
-            where v is not null""", pads)
-        for number, name in enumerate(ids):
-            values[name] = f"p{number}.pseudonym"
-            joins += f' left join delivery_pseudonyms p{number} on p{number}.v = r."{name}"'
-    select = ", ".join(values.get(name, f'r."{name}"') for name in columns)
-    clean_rows = (f"from {ROWS} r{joins} "
-                  f"where r.line_no not in (select line_no from {ERRORS})")
+    values = ", ".join("$delivery_id" if name == "delivery_id" else
+                       "$stichtag" if name == "stichtag" else f'"{name}"' for name in columns)
+    for datei in stapel.files:
+        if datei.file_no in rejected:
+            _reject(con, datei, rejected[datei.file_no])
+        else:
+            datei.result.municipalities = municipalities.get(datei.file_no, [])
+            _commit_file(con, contract, stichtag, datei, columns, values)
+        if finished:
+            finished(datei.path, datei.result)
 
+
+def _commit_file(con, contract: Contract, stichtag: date, datei: _Datei, columns: list[str],
+                 values: str) -> None:
+    """One file's checked rows and quarantine into the raw zone, in one transaction."""
+    result = datei.result
     con.execute("begin transaction")
     try:
         delivery_id = _next_delivery_id(con)
         replaced = _replace_rows(con, contract.source, stichtag, result.municipalities)
         con.execute(f"insert into raw.{contract.source} ({', '.join(columns)}) "
-                    f"select {select} {clean_rows} order by r.line_no",
-                    {"stichtag": stichtag, "delivery_id": delivery_id})
+                    f"select {values} from {ROWS} where file_no = $file_no and not fehlerhaft "
+                    "order by line_no",
+                    {"stichtag": stichtag, "delivery_id": delivery_id, "file_no": datei.file_no})
         _mark_replaced(con, contract.source, replaced)
         con.execute(
             f"""insert into raw.quarantine
-                select $delivery_id, $source, $file_name, e.line_no, e.column_name, e.value,
-                       e.reason, r.original_line,
-                       case when regexp_full_match(r.ags, '\\d{{8}}') then r.ags end
-                from {ERRORS} e join {ROWS} r using (line_no) order by e.line_no, e.seq""",
-            {"delivery_id": delivery_id, "source": contract.source, "file_name": result.file_name})
+                select $delivery_id, $source, $file_name, line_no, column_name, value, reason,
+                       original_line, case when regexp_full_match(ags, '\\d{{8}}') then ags end
+                from {ERRORS} where file_no = $file_no order by line_no, seq""",
+            {"delivery_id": delivery_id, "source": contract.source,
+             "file_name": result.file_name, "file_no": datei.file_no})
         loaded = con.execute(f"select count(*) from raw.{contract.source} "
                              "where delivery_id = ?", [delivery_id]).fetchone()[0]
         result.status, result.delivery_id = "loaded", delivery_id
         result.rows_loaded = loaded
         result.message = (f"{loaded} Zeilen geladen, {result.rows_quarantined} in Quarantäne"
-                          + (f"; ersetzt Lieferung(en) {', '.join(map(str, replaced))}" if replaced else "")
+                          + (f"; ersetzt Lieferung(en) {', '.join(map(str, replaced))}"
+                             if replaced else "")
                           + ".")
-        _log(con, delivery_id, result, digest, archive_path, received_at, table.encoding)
+        _log(con, delivery_id, result, datei.digest, datei.archive_path, datei.received_at,
+             datei.encoding)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return result
 
 
 def _replace_rows(con, source: str, stichtag: date, municipalities: list[str]) -> list[int]:
@@ -285,19 +416,8 @@ _ORDER = {name: i for i, name in enumerate(SOURCES)}
 
 def ingest_inbox(con: duckdb.DuckDBPyConnection, home: Home, source: str | None = None,
                  progress=None) -> list[IngestResult]:
-    """Load every inbox file (of one source or all); each file leaves the inbox afterwards
-    (it is in the archive, named by its SHA-256)."""
-    settings = load_settings(home.config)
+    """Load every inbox file (of one source or all); each file leaves the inbox once its
+    outcome is committed (it is in the archive, named by its SHA-256)."""
     files = sorted(inbox_files(home, source), key=lambda item: (_ORDER[item[0]], item[1].name))
-    pseudonymiser = None
-    results = []
-    for number, (folder_source, path) in enumerate(files, start=1):
-        if progress:
-            progress(f"[{number}/{len(files)}] {folder_source}/{path.name}")
-        if pseudonymiser is None and folder_source != "raumgliederung":
-            pseudonymiser = Pseudonymiser(load_or_create_key(home.secrets))
-        result = ingest_file(con, home, path, settings, expected_source=folder_source,
-                             pseudonymiser=pseudonymiser)
-        results.append(result)
-        path.unlink()
-    return results
+    return ingest_files(con, home, files, progress=progress,
+                        finished=lambda path, result: path.unlink())

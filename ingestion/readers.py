@@ -122,8 +122,9 @@ WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u
               "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 # Whitespace other than the blank (and the line break between records): where a text has
 # none, DuckDB's plain `trim` strips a cell as `str.strip()` would, at a tenth of the cost.
-_OTHER_SPACE = re.compile("[" + WHITESPACE.replace(" ", "").replace("\n", "") + "]")
-# Name of the session-local table that holds the cells of the delivery being loaded.
+_OTHER_SPACE = WHITESPACE.replace(" ", "").replace("\n", "")
+# Name of the session-local table that holds the delivery being loaded: its records as
+# lines (`line_no`, `line`) where every line is one record, else its cells (below).
 CELLS = "delivery_cells"
 
 
@@ -131,15 +132,20 @@ CELLS = "delivery_cells"
 class Table:
     """A delivered table, as the temporary DuckDB table `delivery_cells` of the connection.
 
-    `delivery_cells` has `line_no` (the file's line number of the row), `original_line`,
-    `ragged` (field count differs from the header) and one VARCHAR per known column in
-    `columns`: trimmed, mapped values, '' for empty.
+    `cells_sql.format(table=...)` is a select over a table shaped like `delivery_cells` (plus
+    any further columns, which it keeps, e.g. a `file_no`) that gives `line_no` (the file's
+    line number of the row), `original_line`, `ragged` (field count differs from the header)
+    and one VARCHAR per known column in `columns`: trimmed, mapped values, '' for empty.
+    Where every line is one record, `delivery_cells` holds only the lines and the select
+    splits them (a table of one text per record is cheaper to build, copy and keep than one
+    of a dozen cells); files with the same `cells_sql` can be checked together.
     """
 
     columns: list[str]           # known canonical columns of the header, in file order
     extra_columns: list[str]
     encoding: str
     rows: int
+    cells_sql: str = "select * from {table}"
 
 
 @dataclass(frozen=True)
@@ -170,8 +176,20 @@ def read_table(con, file_name: str, extension: str, data: bytes, expected: list[
 
 # Characters that make a text more than "one record per line, fields split at the
 # delimiter": quotes, and line breaks other than \n and \r\n (str.splitlines() would count
-# them as lines). Such files take the csv module's path.
-_NOT_PLAIN = re.compile("[\"\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|\r(?!\n)")
+# them as lines; so is a \r not followed by \n). Such files take the csv module's path.
+_NOT_PLAIN = "\"\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _contains_any(text: str, characters: str) -> bool:
+    # one substring search per character: a fraction of a regular expression's time on
+    # texts of megabytes
+    return any(ch in text for ch in characters)
+
+
+def _plain(text: str) -> bool:
+    """Every line is one record, fields split at the delimiter (see _NOT_PLAIN)."""
+    return not _contains_any(text, _NOT_PLAIN) and (
+        "\r" not in text or text.count("\r") == text.count("\r\n"))
 
 
 def _blank(fields: list[str]) -> bool:
@@ -181,45 +199,52 @@ def _blank(fields: list[str]) -> bool:
 def _csv_table(con, file_name: str, data: bytes, expected: list[str], required: list[str],
                mapping: Mapping) -> Table:
     text, encoding = decode(file_name, data)
-    lines_list = text.splitlines()
+    plain = _plain(text)
+    if plain:
+        text = text.replace("\r\n", "\n")
+        # the lines as str.splitlines() gives them for such a text
+        lines_list = text.split("\n")
+        if lines_list and lines_list[-1] == "":
+            lines_list.pop()
+    else:
+        lines_list = text.splitlines()
     header_index = next((i for i, line in enumerate(lines_list) if line.strip()), None)
     if header_index is None:
         raise DeliveryRejected(file_name, "Die Datei ist leer.")
     known_names = list(dict.fromkeys([*expected, *mapping.columns]))
     delimiter = detect_delimiter(file_name, lines_list[header_index], known_names)
-    if not _NOT_PLAIN.search(text):
+    if plain:
         # every line is one record: split the lines in DuckDB, set-wise
         header_line = next(i for i, line in enumerate(lines_list)
                            if not _blank(line.split(delimiter)))
         header = [f.strip().strip("\ufeff") for f in lines_list[header_line].split(delimiter)]
         columns, extra = _header(file_name, header, expected, required, mapping)
         renamed = [mapping.rename(name.strip().lower()) for name in header]
-        text = text.replace("\r\n", "\n")
         # what stripping the cells takes: nothing, the blanks, or all Unicode whitespace
-        strip = "all" if _OTHER_SPACE.search(text) else "blank"
-        separator = re.escape(delimiter)
-        if strip == "blank" and not re.search(f"(?m)(^|{separator}) | ({separator}|$)", text):
+        strip = "all" if _contains_any(text, _OTHER_SPACE) else "blank"
+        if strip == "blank" and not (f"{delimiter} " in text or f" {delimiter}" in text
+                                     or "\n " in text or " \n" in text
+                                     or text.startswith(" ") or text.endswith(" ")):
             strip = "none"
         # lines with nothing but delimiters and whitespace are no records (as csv would skip)
-        blank_lines = re.search(f"(?m)^[{separator}{_SPACE_CLASS}]*$", text.rstrip("\n"))
-        record = "line <> ''"
-        if blank_lines:
-            record = _strip("replace(line, $delimiter, '')", "all" if strip == "all" else "blank")
-            record += " <> ''"
+        record = _strip("replace(line, $delimiter, '')", "all" if strip == "all" else "blank")
         fields = ", ".join(
             _cell(f"coalesce(f[{renamed.index(name) + 1}], '')", name, mapping, strip)
             + f' as "{name}"' for name in columns)
+        # no `order by`: the lines come out of the one list in order, and `line_no` keeps it
         con.execute(f"""
             create or replace temp table {CELLS} as
-            select line_no::integer as line_no, line as original_line,
-                   len(f) <> {len(header)} as ragged{", " + fields if fields else ""}
-            from (select line_no, line, string_split(line, $delimiter) as f
-                  from (select generate_subscripts(l, 1) as line_no, unnest(l) as line
-                        from (select string_split($text, chr(10)) as l))
-                  where line_no > $header_line and {record})
-            order by line_no""",
-            {"delimiter": delimiter, "text": text, "header_line": header_line + 1})
-        return _finish(con, file_name, columns, extra, encoding)
+            select line_no::integer as line_no, line
+            from (select generate_subscripts(l, 1) as line_no, unnest(l) as line
+                  from (select string_split($text, chr(10)) as l))
+            where line_no > $header_line and {record.replace("$delimiter", _literal(delimiter))} <> ''""",
+            {"text": text, "header_line": header_line + 1})
+        split = (f"string_split(line, {_literal(delimiter)})").replace("{", "{{").replace("}", "}}")
+        cells_sql = (
+            f"select * exclude (line, f), line as original_line, len(f) <> {len(header)} as ragged"
+            + (", " + fields.replace("{", "{{").replace("}", "}}") if fields else "")
+            + f" from (select *, {split} as f from {{table}})")
+        return _finish(con, file_name, columns, extra, encoding, cells_sql)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     rows: list[list[str]] = []
@@ -362,11 +387,12 @@ def _python_table(con, file_name: str, raw_header: list[str], rows: list[list[st
     return _finish(con, file_name, columns, extra, encoding)
 
 
-def _finish(con, file_name: str, columns: list[str], extra: list[str], encoding: str) -> Table:
+def _finish(con, file_name: str, columns: list[str], extra: list[str], encoding: str,
+            cells_sql: str = Table.cells_sql) -> Table:
     rows = con.execute(f"select count(*) from {CELLS}").fetchone()[0]
     if not rows:
         raise DeliveryRejected(file_name, "Die Datei enthält nur die Kopfzeile und keine Datenzeilen.")
-    return Table(columns, extra, encoding, rows)
+    return Table(columns, extra, encoding, rows, cells_sql)
 
 
 def _check_header(file_name: str, header: list[str], required: list[str]) -> None:

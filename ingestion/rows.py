@@ -1,13 +1,15 @@
 """Row checks of tabular deliveries, set-wise in DuckDB: every broken contract rule becomes
 a quarantine entry.
 
-Input is the session table `delivery_cells` (ingestion.readers): one row per delivered
-record, every cell trimmed text. `check_rows` writes two more session tables:
+Input is a session table of cells shaped like `delivery_cells` (ingestion.readers) plus a
+`file_no`: one row per delivered record of one or more files of the same source, Stichtag and
+columns, every cell trimmed text. `check_rows` writes two more session tables:
 
-* `delivery_rows`: `line_no`, `original_line` and every column of the raw table typed as
-  the raw table has it (identifiers still as delivered: they are hashed on insert);
-* `delivery_errors`: `line_no`, `seq` (order of the rule), `column_name`, `value` (the
-  delivered cell), `reason` (German).
+* `delivery_rows`: `file_no`, `line_no`, every column of the raw table typed as the raw
+  table has it (identifiers hashed where a pseudonym is given) and `fehlerhaft` (the record
+  breaks a rule);
+* `delivery_errors`: `file_no`, `line_no`, `seq` (order of the rule), `column_name`, `value`
+  (the delivered cell), `reason` (German), `original_line` and `ags` of the record.
 
 The rules are those of shared/spec/contracts.md and docs/decisions.md; each rule is one SQL
 condition, so a file of any size costs a few scans in DuckDB, not a Python loop per row.
@@ -25,6 +27,7 @@ from ingestion.contracts import (
     DATE,
     DECIMAL,
     HOUSE_NUMBER,
+    ID,
     INTEGER,
     PLZ,
     SCHULJAHR,
@@ -36,6 +39,8 @@ from ingestion.contracts import (
 from ingestion.readers import CELLS, WHITESPACE
 
 ROWS = "delivery_rows"
+# identifiers already hashed in this load (session table; the loader empties it per load)
+PSEUDONYM_CACHE = "delivery_pseudonym_cache"
 ERRORS = "delivery_errors"
 
 _YES = ("j", "ja", "1", "true", "wahr", "y", "yes")
@@ -59,6 +64,7 @@ class _Rule:
     condition: str       # SQL over delivery_rows, true where the row breaks the rule
     reason: str
     value: str | None = None   # SQL of the reported value; default: the delivered cell
+    key: tuple[str, ...] = ()  # a rule over rows: the key whose value repeats in one file
 
 
 def year_range(stichtag: date) -> tuple[int, int]:
@@ -75,12 +81,11 @@ def completed_years_sql(born: str, stichtag: date) -> str:
 
 def _date_sql(v: str) -> str:
     """`TT.MM.JJJJ` or `JJJJ-MM-TT` to DATE; anything else, and impossible dates, NULL."""
-    parsed = (f"case when regexp_full_match({v}, '\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{4}}') "
-              f"then try_strptime({v}, '%d.%m.%Y') "
-              f"when regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
-              f"then try_strptime({v}, '%Y-%m-%d') end")
     # year 0000 is no date (DuckDB would read it as 1 BC)
-    return f"(case when year({parsed}) >= 1 then ({parsed})::date end)"
+    return (f"(case when regexp_full_match({v}, '\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{4}}') "
+            f"and not suffix({v}, '.0000') then try_strptime({v}, '%d.%m.%Y')::date "
+            f"when regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
+            f"and not prefix({v}, '0000') then try_strptime({v}, '%Y-%m-%d')::date end)")
 
 
 def _decimal_sql(v: str) -> str:
@@ -188,25 +193,37 @@ def _typed_and_rules(contract: Contract, present: list[str], stichtag: date,
     if "ende_nach_beginn" in contract.extra_checks and {"ende", "beginn"} <= set(present):
         rules.append(_Rule("ende", "ende < beginn", "Ende liegt vor dem Beginn"))
     if contract.key and all(k in typed for k in contract.key):
-        keys = ", ".join(f'"{k}"' for k in contract.key)
         complete = " and ".join(f'"{k}" is not null' for k in contract.key)
         column = contract.key[0] if len(contract.key) == 1 else "strasse"
         rules.append(_Rule(
-            column, f"{complete} and count(*) over (partition by {keys}) > 1",
-            f"Schlüssel ({', '.join(contract.key)}) mehrfach in der Lieferung",
-            value=" || ' | ' || ".join(f'"{k}"::varchar' for k in contract.key)))
+            column, complete, f"Schlüssel ({', '.join(contract.key)}) mehrfach in der Lieferung",
+            value=" || ' | ' || ".join(f'"{k}"::varchar' for k in contract.key),
+            key=tuple(contract.key)))
     return typed, rules
 
 
 def check_rows(con, contract: Contract, present: list[str], stichtag: date,
-               max_age: int = 115) -> None:
-    """Type the cells of `delivery_cells` into `delivery_rows` and list every broken rule
-    in `delivery_errors` (columns of the contract only)."""
+               max_age: int = 115, cells: str = "select * from {table}", table: str = CELLS,
+               pseudonym=None) -> None:
+    """Type the records of one or more files into `delivery_rows` and list every broken rule
+    in `delivery_errors` (columns of the contract only).
+
+    `cells.format(table=...)` selects the cells of the session table `table` (with `file_no`;
+    readers.Table.cells_sql). A rule over several rows (a key delivered twice) compares rows
+    of one file only. `pseudonym` (a function from a column's SQL to its keyed hash's SQL,
+    and the hash's query parameters) hashes the identifiers in `delivery_rows`; the
+    errors keep the delivered values.
+
+    The typed rows are written once, with a flag `fehlerhaft`; the messages are made for the
+    flagged records only (every table of strings DuckDB writes costs per value, and most
+    records break no rule).
+    """
     typed, rules = _typed_and_rules(contract, present, stichtag, max_age)
     streets = ""
     if "strasse" in present:
         # the street match key in Python (ingestion.addresses), once per distinct name
-        names = [r[0] for r in con.execute(f"select distinct strasse from {CELLS}").fetchall()]
+        names = [r[0] for r in con.execute(
+            f"select distinct strasse from ({cells.format(table=table)})").fetchall()]
         frame = pd.DataFrame({"strasse": names,
                               "strasse_norm": [normalise_street(n) for n in names]}, dtype="str")
         con.register("delivery_streets_frame", frame)
@@ -215,24 +232,74 @@ def check_rows(con, contract: Contract, present: list[str], stichtag: date,
                if name not in ("delivery_id", "line_no", "stichtag")]
     select = ", ".join(f"{typed.get(name, 'null')} as \"{name}\"" for name in columns)
     raw_values = ", ".join(f'c."{name}" as "v_{name}"' for name in present)
+
+    def records(source_table: str) -> str:
+        return (f"select c.file_no, c.line_no, c.original_line, c.ragged, {select}, {raw_values} "
+                f"from ({cells.format(table=source_table)}) c {streets}")
+
+    conditions = []   # (seq, rule, SQL true where the record breaks it)
+    duplicates = ""
+    for seq, rule in enumerate(rules, start=1):
+        condition = rule.condition.replace('c."', '"v_')   # the cells are v_<name> there
+        if rule.key:
+            # keys repeated within a file, found by grouping (a window over the wide rows
+            # would sort all of them)
+            keys = ", ".join(f'"{k}"' for k in rule.key)
+            con.execute(f"""create or replace temp table delivery_doppelt as
+                select file_no, {keys}, true as doppelt from ({records(table)})
+                where {condition} group by all having count(*) > 1""")
+            duplicates = ("left join delivery_doppelt d on d.file_no = x.file_no and "
+                          + " and ".join(f'd."{k}" = x."{k}"' for k in rule.key))
+            condition = "_doppelt"
+        conditions.append((seq, rule, f"coalesce({condition}, false)"))
+    ids = [c.name for c in contract.columns if c.kind == ID and c.name in columns] \
+        if contract.person_level and pseudonym else []
+    params, pseudonyms = {}, ""
+    if ids:
+        # each distinct identifier hashed once (parents and spouses repeat persons' ids);
+        # identifiers hashed for an earlier batch of the same load are taken from its cache
+        hash_sql, params = pseudonym
+        con.execute(f"""create temp table if not exists {PSEUDONYM_CACHE}
+                        (v varchar, pseudonym varchar)""")
+        con.execute(f"""create or replace temp table delivery_pseudonyms as
+            select ids.v, k.v is null as neu,
+                   case when k.v is null then {hash_sql("ids.v")} else k.pseudonym end as pseudonym
+            from (select distinct unnest([{', '.join(f'"{n}"' for n in ids)}]) as v
+                  from ({records(table)})) ids
+            left join {PSEUDONYM_CACHE} k on k.v = ids.v
+            where ids.v is not null""", params)
+        con.execute(f"insert into {PSEUDONYM_CACHE} select v, pseudonym "
+                    "from delivery_pseudonyms where neu")
+        pseudonyms = " ".join(f'left join delivery_pseudonyms p{i} on p{i}.v = x."{name}"'
+                              for i, name in enumerate(ids))
+    stored = ", ".join(f'p{ids.index(name)}.pseudonym as "{name}"' if name in ids
+                       else f'x."{name}"' for name in columns)
+    broken = " or ".join(["ragged"] + [condition for _, _, condition in conditions])
     try:
         con.execute(f"""
             create or replace temp table {ROWS} as
-            select c.line_no, c.original_line, c.ragged, {select}, {raw_values}
-            from {CELLS} c {streets}""")
+            select file_no, line_no, {stored}, {broken} as fehlerhaft, _doppelt
+            from (select x.*, {"d.doppelt is not null" if duplicates else "false"} as _doppelt
+                  from ({records(table)}) x {duplicates}) x {pseudonyms}""")
+        con.execute(f"""
+            create or replace temp table delivery_failing as
+            with kaputt as (select file_no, line_no, _doppelt from {ROWS} where fehlerhaft)
+            select r.*, k._doppelt
+            from ({records(f"(select t.* from {table} t semi join kaputt k "
+                           "on k.file_no = t.file_no and k.line_no = t.line_no)")}) r
+            join kaputt k on k.file_no = r.file_no and k.line_no = r.line_no""")
     finally:
         if streets:
             con.unregister("delivery_streets_frame")
-    parts = [f"select line_no, 0 as seq, null::varchar as column_name, null::varchar as value, "
-             f"'Zeile hat nicht so viele Felder wie die Kopfzeile (abgeschnitten?)' as reason "
-             f"from {ROWS} where ragged"]
-    for seq, rule in enumerate(rules, start=1):
+    ags = '"ags"' if "ags" in columns else "null::varchar"
+    parts = [f"select file_no, line_no, 0 as seq, null::varchar as column_name, "
+             f"null::varchar as value, "
+             f"'Zeile hat nicht so viele Felder wie die Kopfzeile (abgeschnitten?)' as reason, "
+             f"original_line, {ags} as ags from delivery_failing where ragged"]
+    for seq, rule, condition in conditions:
         value = rule.value or f'"v_{rule.column}"'
-        condition = rule.condition.replace('c."', '"v_')   # the cells are v_<name> there
-        parts.append(f"select line_no, {seq}, {_quote(rule.column)}, {value}, {_quote(rule.reason)} "
-                     f"from {ROWS} qualify coalesce({condition}, false)"
-                     if "over (" in condition else
-                     f"select line_no, {seq}, {_quote(rule.column)}, {value}, {_quote(rule.reason)} "
-                     f"from {ROWS} where coalesce({condition}, false)")
+        parts.append(f"select file_no, line_no, {seq}, {_quote(rule.column)}, {value}, "
+                     f"{_quote(rule.reason)}, original_line, {ags} "
+                     f"from delivery_failing where {condition}")
     con.execute(f"create or replace temp table {ERRORS} as "
-                f"select * from ({' union all '.join(parts)}) order by line_no, seq")
+                f"select * from ({' union all '.join(parts)}) order by file_no, line_no, seq")
