@@ -226,8 +226,14 @@ def _csv_table(con, file_name: str, data: bytes, expected: list[str], required: 
                                      or "\n " in text or " \n" in text
                                      or text.startswith(" ") or text.endswith(" ")):
             strip = "none"
-        # lines with nothing but delimiters and whitespace are no records (as csv would skip)
-        record = _strip("replace(line, $delimiter, '')", "all" if strip == "all" else "blank")
+        # lines with nothing but delimiters and whitespace are no records (as csv would skip);
+        # only a line that starts with one of those characters needs the full test
+        blank_chars = delimiter + (WHITESPACE if strip == "all" else " ")
+        stripped = _strip(f"replace(line, {_literal(delimiter)}, '')",
+                          "all" if strip == "all" else "blank")
+        record = (f"(case when line = '' then false "
+                  f"when position(left(line, 1) in {_literal(blank_chars)}) > 0 "
+                  f"then {stripped} <> '' else true end)")
         fields = ", ".join(
             _cell(f"coalesce(f[{renamed.index(name) + 1}], '')", name, mapping, strip)
             + f' as "{name}"' for name in columns)
@@ -237,7 +243,7 @@ def _csv_table(con, file_name: str, data: bytes, expected: list[str], required: 
             select line_no::integer as line_no, line
             from (select generate_subscripts(l, 1) as line_no, unnest(l) as line
                   from (select string_split($text, chr(10)) as l))
-            where line_no > $header_line and {record.replace("$delimiter", _literal(delimiter))} <> ''""",
+            where line_no > $header_line and {record}""",
             {"text": text, "header_line": header_line + 1})
         split = (f"string_split(line, {_literal(delimiter)})").replace("{", "{{").replace("}", "}}")
         cells_sql = (

@@ -81,6 +81,7 @@ def test_padding_blank_lines_and_quotes_give_the_same_rows(tmp_path, padding):
                             for i, f in enumerate(r.split(";"))) for r in rows]
     padded_rows.insert(10, "")
     padded_rows.insert(20, f";;{padding};")
+    padded_rows.insert(30, f"{padding};{padding}")
     padded = "\r\n".join([HEADER, *padded_rows]) + "\r\n"
     # a quoted cell sends the file through the csv module
     quoted = padded.replace("Mühlenstraße", '"Mühlenstraße"', 1)
