@@ -287,44 +287,48 @@ def _xlsx_cell(value) -> str:
 
 def _xlsx_table(con, file_name: str, data: bytes, expected: list[str], required: list[str],
                 mapping: Mapping) -> Table:
+    # calamine (Rust) reads the sheet ~15-25 times faster than openpyxl, with the same values
+    # (numbers, dates, times, text); the cells are turned into text as before (_xlsx_cell)
     import zipfile
 
-    from openpyxl import load_workbook
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise DeliveryRejected(file_name, f"Die Datei ist keine lesbare Excel-Datei (xlsx): {exc}") from None
-    try:
-        if not workbook.worksheets:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "xl/workbook.xml" not in archive.namelist():
+                raise DeliveryRejected(file_name, "Die Datei ist keine lesbare Excel-Datei "
+                                       "(xlsx): die Arbeitsmappe xl/workbook.xml fehlt.")
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if not workbook.sheet_names:
             raise DeliveryRejected(file_name, "Die Excel-Datei enthält kein Tabellenblatt.")
-        sheet = workbook.worksheets[0]
-        header: list[str] | None = None
-        rows, line_numbers, originals, ragged = [], [], [], []
-        for row_no, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_xlsx_cell(v) for v in values]
-            if header is None:
-                if not any(cells):
-                    raise DeliveryRejected(
-                        file_name, "Das erste Tabellenblatt ist leer oder die Kopfzeile steht "
-                        "nicht in Zeile 1.", line=1)
-                while cells and not cells[-1]:
-                    cells.pop()
-                header = cells
-                continue
-            if not any(cells):
-                continue
-            if len(cells) < len(header):
-                cells += [""] * (len(header) - len(cells))
-            ragged.append(any(cells[len(header):]))
-            cells = cells[: len(header)]
-            rows.append(cells)
-            line_numbers.append(row_no)
-            originals.append(";".join(cells))
+        sheet_rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except (zipfile.BadZipFile, CalamineError, PasswordError, XmlError, ZipError, KeyError,
+            ValueError, OSError) as exc:
+        raise DeliveryRejected(file_name, f"Die Datei ist keine lesbare Excel-Datei (xlsx): {exc}") from None
+    header: list[str] | None = None
+    rows, line_numbers, originals, ragged = [], [], [], []
+    for row_no, values in enumerate(sheet_rows, start=1):
+        cells = [_xlsx_cell(v) for v in values]
         if header is None:
-            raise DeliveryRejected(file_name, "Das erste Tabellenblatt der Excel-Datei ist leer.")
-    finally:
-        workbook.close()
+            if not any(cells):
+                raise DeliveryRejected(
+                    file_name, "Das erste Tabellenblatt ist leer oder die Kopfzeile steht "
+                    "nicht in Zeile 1.", line=1)
+            while cells and not cells[-1]:
+                cells.pop()
+            header = cells
+            continue
+        if not any(cells):
+            continue
+        if len(cells) < len(header):
+            cells += [""] * (len(header) - len(cells))
+        ragged.append(any(cells[len(header):]))
+        cells = cells[: len(header)]
+        rows.append(cells)
+        line_numbers.append(row_no)
+        originals.append(";".join(cells))
+    if header is None:
+        raise DeliveryRejected(file_name, "Das erste Tabellenblatt der Excel-Datei ist leer.")
     return _python_table(con, file_name, header, rows, line_numbers, originals, ragged,
                          expected, required, mapping, "xlsx")
 
