@@ -688,25 +688,37 @@ def test_previous_years_partner_is_preferred(reihe, a_2024, partner):
     assert audit(result, relations, CONFIG).ok
 
 
+@pytest.mark.parametrize("huelle", [False, True], ids=["regionen", "mit_huelle"])
 @pytest.mark.parametrize("generator", [two_way, three_way, hierarchy],
                          ids=["zweidimensional", "dreidimensional", "hierarchie"])
-def test_region_lps_give_the_verdict_of_the_full_lp(generator, monkeypatch):
+def test_region_lps_give_the_verdict_of_the_full_lp(generator, huelle, monkeypatch):
     # restricted LPs per region (audit._Regionen) for every component, with regions of a
-    # few cells: the verdict must be the exact one, and every interval shown must lie
-    # inside the exact interval (the regions only ever exhibit feasible points)
-    calls = {"settle": 0, "partner": 0}
+    # few cells, and (huelle) the relaxations that show failing sides, as protect uses
+    # them: the verdict must be the exact one; a passing side shows a value inside the
+    # exact interval (the regions only ever exhibit feasible points), a side failing by
+    # a relaxation shows a bound beyond the exact one
+    calls = {"settle": 0, "partner": 0, "huelle": 0}
     original_settle = audit_modul._Regionen.settle
     original_partner = audit_modul._Regionen.with_partner
+    original_pruefen = audit_modul.pruefen
+    original_hull = audit_modul._Huelle.side
 
-    def settle(self, free, *args):
+    def settle(self, free, *args, **kwargs):
         calls["settle"] += 1
-        return original_settle(self, free, *args)
+        return original_settle(self, free, *args, **kwargs)
 
     def with_partner(self, free):
         calls["partner"] += 1
         return original_partner(self, free)
 
-    compared = 0
+    def hull_side(self, j, side):
+        calls["huelle"] += 1
+        return original_hull(self, j, side)
+
+    def pruefen(*args, **kwargs):
+        return original_pruefen(*args, **{**kwargs, "huelle": huelle})
+
+    compared = failing = 0
     for seed in range(10):
         rng = np.random.default_rng(9100 + seed)
         cells, relations = generator(rng)
@@ -720,13 +732,23 @@ def test_region_lps_give_the_verdict_of_the_full_lp(generator, monkeypatch):
                     patch.setattr(audit_modul, "_WITNESS_ROUNDS", 0)
                 patch.setattr(audit_modul._Regionen, "settle", settle)
                 patch.setattr(audit_modul._Regionen, "with_partner", with_partner)
+                patch.setattr(audit_modul._Huelle, "side", hull_side)
+                patch.setattr(audit_modul, "pruefen", pruefen)
                 regional = audit(publication, relations, CONFIG, exakt=False)
             e = exact.intervalle.set_index("cell_id")
             g = regional.intervalle.set_index("cell_id")
             assert list(e.index) == list(g.index), (seed, name)
             assert (e["geschuetzt"] == g["geschuetzt"]).all(), (seed, name)
-            assert (g["unten"] >= e["unten"]).all(), (seed, name)
-            assert (g["oben"] <= e["oben"]).all(), (seed, name)
+            ok = e["geschuetzt"]
+            if huelle:
+                # a failing side may show the relaxation's bound, beyond the exact one
+                assert (g.loc[ok, "unten"] >= e.loc[ok, "unten"]).all(), (seed, name)
+                assert (g.loc[ok, "oben"] <= e.loc[ok, "oben"]).all(), (seed, name)
+            else:
+                assert (g["unten"] >= e["unten"]).all(), (seed, name)
+                assert (g["oben"] <= e["oben"]).all(), (seed, name)
             compared += len(e)
-    assert compared >= 100
+            failing += int((~ok).sum())
+    assert compared >= 100 and failing >= 20, (compared, failing)
     assert calls["settle"] >= 20 and calls["partner"] >= 5, calls
+    assert (calls["huelle"] >= 20) == huelle, calls

@@ -25,9 +25,12 @@ docs/datenschutz.md):
    LP of their own, which gives the exact bound and the dual values of the relations that
    limit it (used by `protect` to choose more cells). A side that a feasible point found
    for another side already reaches needs no LP of its own.
-   In the audit, a component of more than `_REGIONS_FROM` cells first gets LPs per region
-   with every cell outside the region fixed at its true value (`_Regionen`): a restriction
-   of the attacker's feasible set, so its points are feasible points too.
+   A component of more than `_REGIONS_FROM` cells first gets LPs per region with every
+   cell outside the region fixed at its true value (`_Regionen`): a restriction of the
+   attacker's feasible set, so its points are feasible points too. In `protect` a side
+   first gets an LP of the region's relaxation (`_Huelle`: only the relations touching
+   the region): a bound beyond the exact one, so a side missing its target there fails
+   for certain, and its duals guide the choice of the next cell.
 5. `cache` keeps component results across calls on the same system and values.
 """
 
@@ -299,15 +302,16 @@ def pruefen(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
             need: Bedarf | None = None, cache: dict | None = None,
             exakt: bool = False, boeden: bool = True,
             bekannt: np.ndarray | None = None, nur_ob: bool = False,
-            regionen: bool = False) -> Pruefung:
+            regionen: bool = False, huelle: bool = False) -> Pruefung:
     """Judge every suppressed cell of one publication (see the module docstring).
 
     `exakt=False`: a side wide enough may show a value the attacker can reach instead of
     the bound; failing sides are exact. `exakt=True`: exact intervals everywhere.
     `cache`: kept by the caller across calls on the same system and values (component
     results keyed by the component's suppressed cells). `regionen`: large components try
-    restricted LPs per region first (`_Regionen`; worth it where most sides pass, as in the
-    audit of a finished pattern)."""
+    restricted LPs per region first (`_Regionen`); `huelle`: and LPs of the region's
+    relaxation (`_Huelle`), which show most failing sides of `protect`'s early rounds
+    without an LP of the whole component."""
     s = system
     lb, ub = attacker_box(s, supp, hidden, values)
     if need is None:
@@ -359,7 +363,7 @@ def pruefen(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
         bounds = np.flatnonzero(np.r_[True, comp[1:] != comp[:-1], True])
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             _Komponente(s, lp_rows[a:b], lb, ub, rhs, values, need, result, exakt,
-                        cache, known, regionen).solve()
+                        cache, known, regionen, huelle).solve()
             result.lp_komponenten += 1
 
     _judge(s, supp, values, need, result, known)
@@ -447,9 +451,9 @@ class _Komponente:
     """One component solved with one persistent HiGHS model."""
 
     def __init__(self, s, rows, lb, ub, rhs, values, need, result, exakt, cache, known,
-                 regionen=False):
+                 regionen=False, huelle=False):
         self.s, self.result, self.need, self.exakt, self.cache = s, result, need, exakt, cache
-        self.regionen = regionen
+        self.regionen, self.huelle = regionen, huelle
         self.known = known
         self.cells = np.unique(s.m_cell[rows])
         self.rels = np.unique(s.m_rel[rows])
@@ -503,7 +507,7 @@ class _Komponente:
         done_up |= ~want_up
         # a side whose outer bound already misses its target fails: no LP (the relation
         # that gives the outer bound guides `protect`)
-        miss_lo = miss_up = np.zeros(len(cells), dtype=bool)
+        miss_lo, miss_up = np.zeros(len(cells), dtype=bool), np.zeros(len(cells), dtype=bool)
         if not self.exakt:
             miss_lo = want_lo & ~done_lo & (outer_lo > n_lo + tol)
             miss_up = want_up & ~done_up & (outer_up < n_up - tol)
@@ -527,9 +531,18 @@ class _Komponente:
                         outside = np.ones(len(cells), dtype=bool)
                         outside[free] = False
                         open_lo, open_up = open_lo & ~outside, open_up & ~outside
-                    seen_lo, seen_up = regions.settle(region, open_lo, open_up, prim, n_lo,
-                                                      n_up, moves_lo, moves_up, seen_lo,
-                                                      seen_up, tol, result)
+                    seen_lo, seen_up, fails = regions.settle(
+                        region, open_lo, open_up, prim, n_lo, n_up, moves_lo, moves_up,
+                        seen_lo, seen_up, tol, result, outer=self.huelle and step == 0)
+                    for j, side, bound, rels, duals in fails:
+                        # fails for certain: the relaxation's bound and duals guide protect
+                        if side == "lo":
+                            outer_lo[j] = max(outer_lo[j], bound)
+                            miss_lo[j] = done_lo[j] = True
+                        else:
+                            outer_up[j] = min(outer_up[j], bound)
+                            miss_up[j] = done_up[j] = True
+                        result.duals[(int(cells[j]), side)] = (rels, duals)
                     d_lo, d_up = settled()
                     done_lo |= d_lo
                     done_up |= d_up
@@ -804,11 +817,16 @@ class _Regionen:
         return np.sort(np.r_[free, np.flatnonzero(self.label == partner)])
 
     def settle(self, free, open_lo, open_up, prim, n_lo, n_up, moves_lo, moves_up,
-               seen_lo, seen_up, tol, result) -> tuple[np.ndarray, np.ndarray]:
+               seen_lo, seen_up, tol, result, outer: bool = False):
         """Feasible points from the region's LPs for its open sides: (seen_lo, seen_up)
-        widened by them."""
+        widened by them, and the sides shown to fail, (j, side, bound, relations, duals).
+
+        `outer`: every open side first gets an LP of the region's relaxation (`_Huelle`),
+        whose bound lies beyond the exact one: a side it cannot reach fails for certain,
+        and its duals name the relations that limit the side (for `protect`)."""
+        fails: list = []
         if not (open_lo[free].any() or open_up[free].any()):
-            return seen_lo, seen_up
+            return seen_lo, seen_up, fails
         rows = np.unique(self.csc.indices[np.concatenate(
             [np.arange(self.csc.indptr[c], self.csc.indptr[c + 1]) for c in free])])
         outside = self.values.astype(float).copy()
@@ -844,6 +862,7 @@ class _Regionen:
             lo_open, up_open = still_lo, still_up
             if not (lo_open.any() or up_open.any()):
                 break
+        hull = _Huelle(self, free, rows) if outer else None
         # an LP of its own for every side still open (the region's bound)
         for k, j in enumerate(free.tolist()):
             for side, is_open in (("lo", open_lo[j]), ("up", open_up[j])):
@@ -852,6 +871,14 @@ class _Regionen:
                 if not prim[j] and ((moves_lo[j] and reached(j, "lo"))
                                     or (moves_up[j] and reached(j, "up"))):
                     break
+                if hull is not None:
+                    bound, rels, duals = hull.side(j, side)
+                    target = n_lo[j] if side == "lo" else n_up[j]
+                    if (side == "lo" and bound > target + tol[j]) or \
+                            (side == "up" and bound < target - tol[j]):
+                        fails.append((j, side, bound, rels, duals))
+                        result.lp_anzahl += 1
+                        continue
                 _, x, _ = model.side(k, side)
                 result.lp_anzahl += 1
                 if x is not None:
@@ -859,7 +886,29 @@ class _Regionen:
                 elif side == "up":      # unbounded within the region: so in the component
                     seen_up = seen_up.copy()
                     seen_up[j] = np.inf
-        return seen_lo, seen_up
+        return seen_lo, seen_up, fails
+
+
+class _Huelle:
+    """The relaxation of a region: its cells and every cell sharing a relation with them
+    free within their bounds, only the relations that touch the region kept. Every point
+    of the attacker's feasible set satisfies these relations, so the bound of a side here
+    lies beyond the exact one (a lower bound no higher, an upper bound no lower): a side
+    that misses its target here misses it in the whole component."""
+
+    def __init__(self, regions: "_Regionen", free: np.ndarray, rows: np.ndarray):
+        part = regions.matrix[rows]
+        self.cols = np.unique(part.indices)
+        self.model = _Modell(part[:, self.cols].tocsc(), regions.rels[rows],
+                             regions.lb[self.cols], regions.ub[self.cols], regions.rhs[rows])
+
+    def side(self, j: int, side: str) -> tuple[float, np.ndarray, np.ndarray]:
+        """(bound, limiting relations, their duals) of one side of column j."""
+        bound, x, dual = self.model.side(int(np.searchsorted(self.cols, j)), side)
+        if x is None:
+            return bound, np.array([], dtype=np.int64), np.array([])
+        limiting = np.abs(dual) > 1e-9
+        return bound, self.model.rels[limiting], dual[limiting]
 
 
 class _Umgebung:
