@@ -120,7 +120,7 @@ def _highs_lp(matrix: sparse.csc_array, cost: np.ndarray, lb: np.ndarray, ub: np
 
 
 _WITNESS_ROUNDS = 8     # LPs per component that push all open sides at once
-_REGIONS_FROM = 5000       # components of more cells try LPs per region first (audit)
+_REGIONS_FROM = 10000      # components of more cells try LPs per region first
 _LOCAL_FROM = 20000        # components of more cells try local LPs before the full one
 _REGION_CELLS = 1500       # cells of a region of a large component (`_Regionen`)
 _LOCAL_RADII = (1, 2)      # neighbourhoods tried, in this order
