@@ -8,10 +8,12 @@ k copies of it: every area, municipality and its cells k times, the county cells
 (their values the sum of the copies), the relations through the county merged. That is
 the shape of the `nrw` preset (hundreds of municipalities under one top level) without
 generating and loading 18 million residents. Prints cells and seconds for protect and the
-audit per factor.
+audit per factor, the suppressed cells and the process's peak memory so far (run one
+factor per process for the peak of each).
 """
 
 import argparse
+import resource
 import time
 
 import pandas as pd
@@ -60,11 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     config = GeheimhaltungConfig()
     cells, relations = load(args.warehouse, jahre=1)
     print(f"{'copies':>6} {'municipalities':>14} {'cells':>9} {'protect s':>10} "
-          f"{'audit s':>8} {'suppressed':>10}")
+          f"{'audit s':>8} {'suppressed':>10} {'share':>6} {'LPs':>7} {'peak MiB':>8}")
     for k in args.faktoren:
         big_cells, big_relations = copies(cells, relations, k)
         start = time.perf_counter()
-        result, _ = protect(big_cells, big_relations, config)
+        stats: dict = {}
+        result, _ = protect(big_cells, big_relations, config, stats=stats)
         protect_s = time.perf_counter() - start
         start = time.perf_counter()
         check = audit(published_state(result), big_relations, config,
@@ -72,9 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         audit_s = time.perf_counter() - start
         assert check.ok
         kommunen = big_cells.loc[big_cells["ebene"] == "kommune", "raum_id"].nunique()
-        share = float((result["status"] == "gesperrt").sum()) / len(result)
+        suppressed = int((result["status"] == "gesperrt").sum())
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{k:>6} {kommunen:>14} {len(big_cells):>9,} {protect_s:>10.1f} {audit_s:>8.1f}"
-              f" {share:>10.1%}", flush=True)
+              f" {suppressed:>10,} {suppressed / len(result):>6.1%}"
+              f" {stats['lp_anzahl'] + check.lp_anzahl:>7,} {peak:>8,.0f}", flush=True)
     return 0
 
 

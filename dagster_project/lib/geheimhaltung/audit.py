@@ -23,10 +23,18 @@ docs/datenschutz.md):
    changes (warm start). Feasible points (the true values, and the optimum of LPs that
    push all open sides at once) settle every side they reach; only the sides left get an
    LP of their own, which gives the exact bound and the dual values of the relations that
-   limit it (used by `protect` to choose more cells).
+   limit it (used by `protect` to choose more cells). A side that a feasible point found
+   for another side already reaches needs no LP of its own.
+   A component of more than `_REGIONS_FROM` cells first gets LPs per region with every
+   cell outside the region fixed at its true value (`_Regionen`): a restriction of the
+   attacker's feasible set, so its points are feasible points too. In `protect` a side
+   first gets an LP of the region's relaxation (`_Huelle`: only the relations touching
+   the region): a bound beyond the exact one, so a side missing its target there fails
+   for certain, and its duals guide the choice of the next cell.
 5. `cache` keeps component results across calls on the same system and values.
 """
 
+import heapq
 import os
 import sys
 from collections.abc import MutableMapping
@@ -112,7 +120,10 @@ def _highs_lp(matrix: sparse.csc_array, cost: np.ndarray, lb: np.ndarray, ub: np
 
 
 _WITNESS_ROUNDS = 8     # LPs per component that push all open sides at once
-_LOCAL_FROM = 20000        # components of more cells try a local LP before the full one
+_REGIONS_FROM = 10000      # components of more cells try LPs per region first
+_LOCAL_FROM = 20000        # components of more cells try local LPs before the full one
+_REGION_CELLS = 1500       # cells of a region of a large component (`_Regionen`)
+_LOCAL_RADII = (1, 2)      # neighbourhoods tried, in this order
 
 
 def untergrenze_gesperrt(system: Tabellensystem, values: np.ndarray,
@@ -290,13 +301,17 @@ def pruefen(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
             primary: np.ndarray, values: np.ndarray, config: GeheimhaltungConfig, *,
             need: Bedarf | None = None, cache: dict | None = None,
             exakt: bool = False, boeden: bool = True,
-            bekannt: np.ndarray | None = None, nur_ob: bool = False) -> Pruefung:
+            bekannt: np.ndarray | None = None, nur_ob: bool = False,
+            regionen: bool = False, huelle: bool = False) -> Pruefung:
     """Judge every suppressed cell of one publication (see the module docstring).
 
     `exakt=False`: a side wide enough may show a value the attacker can reach instead of
     the bound; failing sides are exact. `exakt=True`: exact intervals everywhere.
     `cache`: kept by the caller across calls on the same system and values (component
-    results keyed by the component's suppressed cells)."""
+    results keyed by the component's suppressed cells). `regionen`: large components try
+    restricted LPs per region first (`_Regionen`); `huelle`: and LPs of the region's
+    relaxation (`_Huelle`), which show most failing sides of `protect`'s early rounds
+    without an LP of the whole component."""
     s = system
     lb, ub = attacker_box(s, supp, hidden, values)
     if need is None:
@@ -348,7 +363,7 @@ def pruefen(system: Tabellensystem, supp: np.ndarray, hidden: np.ndarray,
         bounds = np.flatnonzero(np.r_[True, comp[1:] != comp[:-1], True])
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             _Komponente(s, lp_rows[a:b], lb, ub, rhs, values, need, result, exakt,
-                        cache, known).solve()
+                        cache, known, regionen, huelle).solve()
             result.lp_komponenten += 1
 
     _judge(s, supp, values, need, result, known)
@@ -435,8 +450,10 @@ def _judge(s: Tabellensystem, supp: np.ndarray, values: np.ndarray, need: Anford
 class _Komponente:
     """One component solved with one persistent HiGHS model."""
 
-    def __init__(self, s, rows, lb, ub, rhs, values, need, result, exakt, cache, known):
+    def __init__(self, s, rows, lb, ub, rhs, values, need, result, exakt, cache, known,
+                 regionen=False, huelle=False):
         self.s, self.result, self.need, self.exakt, self.cache = s, result, need, exakt, cache
+        self.regionen, self.huelle = regionen, huelle
         self.known = known
         self.cells = np.unique(s.m_cell[rows])
         self.rels = np.unique(s.m_rel[rows])
@@ -490,15 +507,47 @@ class _Komponente:
         done_up |= ~want_up
         # a side whose outer bound already misses its target fails: no LP (the relation
         # that gives the outer bound guides `protect`)
-        miss_lo = miss_up = np.zeros(len(cells), dtype=bool)
+        miss_lo, miss_up = np.zeros(len(cells), dtype=bool), np.zeros(len(cells), dtype=bool)
         if not self.exakt:
             miss_lo = want_lo & ~done_lo & (outer_lo > n_lo + tol)
             miss_up = want_up & ~done_up & (outer_up < n_up - tol)
             done_lo |= miss_lo
             done_up |= miss_up
-        model = _Modell(s, cells, self.rels, self.rows, self.lb[cells], self.ub[cells],
-                        self.rhs[self.rels])
-        local = _Umgebung(model)
+        if self.regionen and not self.exakt and len(cells) > _REGIONS_FROM:
+            # restricted LPs per region first (`_Regionen`): they settle most sides at a
+            # cost that does not grow with the component
+            regions = _Regionen(s, cells, self.rels, self.rows, self.lb[cells],
+                                self.ub[cells], self.rhs[self.rels], v)
+            for free in regions.parts():
+                # the region alone, then with a partner region for the sides left open
+                for step in range(2):
+                    if step and (done_lo[free].all() and done_up[free].all()):
+                        break
+                    region = free if step == 0 else regions.with_partner(free)
+                    if region is None:
+                        break
+                    open_lo, open_up = ~done_lo, ~done_up
+                    if step:
+                        outside = np.ones(len(cells), dtype=bool)
+                        outside[free] = False
+                        open_lo, open_up = open_lo & ~outside, open_up & ~outside
+                    seen_lo, seen_up, fails = regions.settle(
+                        region, open_lo, open_up, prim, n_lo, n_up, moves_lo, moves_up,
+                        seen_lo, seen_up, tol, result, outer=self.huelle and step == 0)
+                    for j, side, bound, rels, duals in fails:
+                        # fails for certain: the relaxation's bound and duals guide protect
+                        if side == "lo":
+                            outer_lo[j] = max(outer_lo[j], bound)
+                            miss_lo[j] = done_lo[j] = True
+                        else:
+                            outer_up[j] = min(outer_up[j], bound)
+                            miss_up[j] = done_up[j] = True
+                        result.duals[(int(cells[j]), side)] = (rels, duals)
+                    d_lo, d_up = settled()
+                    done_lo |= d_lo
+                    done_up |= d_up
+        model = _Modell.of_rows(s, cells, self.rels, self.rows, self.lb[cells], self.ub[cells],
+                                self.rhs[self.rels])
         # feasible points pushing every open side at once
         for _ in range(_WITNESS_ROUNDS):
             open_lo, open_up = ~done_lo, ~done_up
@@ -520,6 +569,13 @@ class _Komponente:
             return bool((moves_lo[j] and seen_lo[j] <= n_lo[j] + tol[j])
                         or (moves_up[j] and seen_up[j] >= n_up[j] - tol[j]))
 
+        def reached(j: int, side: str) -> bool:
+            if side == "lo":
+                return bool(seen_lo[j] <= n_lo[j] + tol[j])
+            return bool(seen_up[j] >= n_up[j] - tol[j])
+
+        local = _Umgebung(model) if (
+            not self.exakt and len(cells) > _LOCAL_FROM) else None
         for j in range(len(cells)):
             for side in ("lo", "up"):
                 done = done_lo if side == "lo" else done_up
@@ -527,21 +583,23 @@ class _Komponente:
                     continue
                 if not self.exakt and not prim[j] and secondary_reached(j):
                     break
+                if not self.exakt and reached(j, side):
+                    # a feasible point found for another side already reaches this one
+                    done[j] = True
+                    continue
                 sign = 1.0 if side == "lo" else -1.0
-                if not self.exakt and len(cells) > _LOCAL_FROM:
-                    # a local LP first: its solution is a feasible point of the whole
+                if local is not None:
+                    # local LPs first: each solution is a feasible point of the whole
                     # component, so reaching the target there settles the side
-                    target = n_lo[j] if side == "lo" else n_up[j]
-                    for radius in (1, 2):
+                    for radius in _LOCAL_RADII:
                         x = local.reach(j, sign, radius, self.values[cells])
                         result.lp_anzahl += 1
                         if x is None:
                             continue
                         seen_lo, seen_up = np.minimum(seen_lo, x), np.maximum(seen_up, x)
-                        if sign * (x[j] - target) <= tol[j]:
+                        if reached(j, side):
                             break
-                    if (sign > 0 and seen_lo[j] <= n_lo[j] + tol[j]) or \
-                            (sign < 0 and seen_up[j] >= n_up[j] - tol[j]):
+                    if reached(j, side):
                         done[j] = True
                         continue
                 bound, x, dual = model.side(j, side)
@@ -573,15 +631,10 @@ class _Modell:
     """A HiGHS model of one component: the suppressed cells as columns within the
     attacker's bounds, the relations as equality rows."""
 
-    def __init__(self, s: Tabellensystem, cells, rels, rows, lb, ub, rhs):
+    def __init__(self, matrix: sparse.csc_array, rels: np.ndarray, lb: np.ndarray,
+                 ub: np.ndarray, rhs: np.ndarray):
         import highspy
 
-        col = np.full(s.n, -1, dtype=np.int64)
-        col[cells] = np.arange(len(cells))
-        row = np.full(s.nrel, -1, dtype=np.int64)
-        row[rels] = np.arange(len(rels))
-        matrix = sparse.csc_array((s.m_coef[rows], (row[s.m_rel[rows]], col[s.m_cell[rows]])),
-                                  shape=(len(rels), len(cells)))
         matrix.sort_indices()
         self.matrix, self.lb, self.rhs = matrix, lb.astype(float), rhs.astype(float)
         self.rels = rels
@@ -590,14 +643,25 @@ class _Modell:
         # simplex goes on from there
         self.highs.setOptionValue("simplex_strategy", 4)
         self.ub = ub.astype(float)
-        self.highs.passModel(_highs_lp(matrix, np.zeros(len(cells)), lb, self.ub, rhs))
-        self.n = len(cells)
+        self.n = matrix.shape[1]
+        self.highs.passModel(_highs_lp(matrix, np.zeros(self.n), self.lb, self.ub, self.rhs))
         # caps for the witness searches, so that every LP has an optimum (a solution of the
         # capped system is feasible for the real one)
         cap = 2.0 * (np.abs(lb[np.isfinite(lb)]).sum() + np.abs(rhs).sum()) + 1e6
         self.capped = np.minimum(self.ub, cap)
         self._capped_now = False
         self._status = highspy.HighsModelStatus
+
+    @classmethod
+    def of_rows(cls, s: Tabellensystem, cells, rels, rows, lb, ub, rhs) -> "_Modell":
+        """The model of the unknowns `cells` in the relations `rels` (membership `rows`)."""
+        col = np.full(s.n, -1, dtype=np.int64)
+        col[cells] = np.arange(len(cells))
+        row = np.full(s.nrel, -1, dtype=np.int64)
+        row[rels] = np.arange(len(rels))
+        matrix = sparse.csc_array((s.m_coef[rows], (row[s.m_rel[rows]], col[s.m_cell[rows]])),
+                                  shape=(len(rels), len(cells)))
+        return cls(matrix, rels, lb, ub, rhs)
 
     def _set_caps(self, capped: bool) -> None:
         if capped != self._capped_now:
@@ -629,7 +693,7 @@ class _Modell:
         comp_rows = rows[labels[s.m_cell[rows]] == label]
         cells = np.unique(np.r_[s.m_cell[comp_rows], cell])
         rels = np.unique(s.m_rel[comp_rows])
-        return cells, cls(s, cells, rels, comp_rows, lb[cells], ub[cells], rhs[rels])
+        return cells, cls.of_rows(s, cells, rels, comp_rows, lb[cells], ub[cells], rhs[rels])
 
     def side(self, j: int, side: str):
         """(bound, x, row duals) of one side ('lo' / 'up') of column j; bound ∓inf and x
@@ -661,6 +725,190 @@ class _Modell:
             return self.solve(objective, retry=False)
         finally:
             self.highs.setOptionValue("simplex_strategy", 4)
+
+
+class _Regionen:
+    """Restricted LPs over the regions of a large component.
+
+    Relations through the county (the municipalities adding up to the county value, the
+    Planungsräume to the county) join the suppressed cells of hundreds of municipalities
+    into one component, though most cells move only with cells near them. A region is a
+    part of the component of at most `_REGION_CELLS` cells, grown breadth first through
+    small relations before large ones (`_chunks`). Its LP frees the region's cells and
+    fixes every other cell of the component at its true value, keeping every relation
+    (those through the county too, with the fixed cells on the right-hand side): every
+    solution, completed with the true values, is a point of the attacker's feasible set,
+    so a side that reaches its target there is settled. A side that does not is tried
+    with a partner region (one sharing the most relations), then left to the LP of the
+    whole component. One warm-started model per region: its size, and so the cost of its
+    LPs, does not grow with the number of regions."""
+
+    def __init__(self, s: Tabellensystem, cells: np.ndarray, rels: np.ndarray,
+                 rows: np.ndarray, lb: np.ndarray, ub: np.ndarray, rhs: np.ndarray,
+                 values: np.ndarray):
+        col = np.full(s.n, -1, dtype=np.int64)
+        col[cells] = np.arange(len(cells))
+        row = np.full(s.nrel, -1, dtype=np.int64)
+        row[rels] = np.arange(len(rels))
+        self.matrix = sparse.csr_array(
+            (s.m_coef[rows], (row[s.m_rel[rows]], col[s.m_cell[rows]])),
+            shape=(len(rels), len(cells)))
+        self.csc = self.matrix.tocsc()
+        self.rels, self.lb, self.ub, self.rhs, self.values = rels, lb, ub, rhs, values
+        self.label = self._chunks(_REGION_CELLS)
+        # regions that share relations: a cell pinned within its own region (a
+        # municipality against the county value) may move with a partner region
+        n_cols = self.matrix.shape[1]
+        n_regions = int(self.label.max()) + 1
+        incidence = sparse.csr_array((self.matrix != 0).astype(float)) @ sparse.csr_array(
+            (np.ones(n_cols), (np.arange(n_cols), self.label)), shape=(n_cols, n_regions))
+        incidence = sparse.csc_array((incidence > 0).astype(float))
+        self.shared = (incidence.T @ incidence).tocsr()
+
+    def _chunks(self, size: int) -> np.ndarray:
+        """A region per cell: cells taken breadth first from the lowest unassigned one,
+        through small relations before large ones (a hub relation such as the county
+        total is followed last), until a region holds `size` cells."""
+        a, a_csc = self.matrix, self.csc
+        members = np.diff(a.indptr)
+        label = np.full(a.shape[1], -1, dtype=np.int64)
+        current = 0
+        for start in range(a.shape[1]):
+            if label[start] >= 0:
+                continue
+            heap, taken, seen_rows, seq = [(0, 0, start)], 0, set(), 1
+            while heap and taken < size:
+                _, _, c = heapq.heappop(heap)
+                if label[c] >= 0:
+                    continue
+                label[c] = current
+                taken += 1
+                for r in a_csc.indices[a_csc.indptr[c]:a_csc.indptr[c + 1]].tolist():
+                    if r in seen_rows:
+                        continue
+                    seen_rows.add(r)
+                    for other in a.indices[a.indptr[r]:a.indptr[r + 1]].tolist():
+                        if label[other] < 0:
+                            heapq.heappush(heap, (int(members[r]), seq, other))
+                            seq += 1
+            current += 1
+        return label
+
+    def parts(self) -> list[np.ndarray]:
+        """The regions (column positions), if there is more than one."""
+        order = np.argsort(self.label, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, np.diff(self.label[order]) != 0, True])
+        if len(bounds) <= 2:
+            return []
+        return [order[a:b] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(),
+                                           strict=True)]
+
+    def with_partner(self, free: np.ndarray) -> np.ndarray | None:
+        """The region of `free` with the region sharing the most relations with it
+        (the lowest label among equals); None if it shares none."""
+        label = int(self.label[free[0]])
+        start, end = self.shared.indptr[label], self.shared.indptr[label + 1]
+        others, counts = self.shared.indices[start:end], self.shared.data[start:end]
+        mask = others != label
+        if not mask.any():
+            return None
+        others, counts = others[mask], counts[mask]
+        partner = int(others[np.lexsort((others, -counts))[0]])
+        return np.sort(np.r_[free, np.flatnonzero(self.label == partner)])
+
+    def settle(self, free, open_lo, open_up, prim, n_lo, n_up, moves_lo, moves_up,
+               seen_lo, seen_up, tol, result, outer: bool = False):
+        """Feasible points from the region's LPs for its open sides: (seen_lo, seen_up)
+        widened by them, and the sides shown to fail, (j, side, bound, relations, duals).
+
+        `outer`: every open side first gets an LP of the region's relaxation (`_Huelle`),
+        whose bound lies beyond the exact one: a side it cannot reach fails for certain,
+        and its duals name the relations that limit the side (for `protect`)."""
+        fails: list = []
+        if not (open_lo[free].any() or open_up[free].any()):
+            return seen_lo, seen_up, fails
+        rows = np.unique(self.csc.indices[np.concatenate(
+            [np.arange(self.csc.indptr[c], self.csc.indptr[c + 1]) for c in free])])
+        outside = self.values.astype(float).copy()
+        outside[free] = 0.0
+        part = self.matrix[rows]
+        rhs = self.rhs[rows] - part @ outside
+        model = _Modell(part[:, free].tocsc(), self.rels[rows], self.lb[free], self.ub[free],
+                        rhs)
+
+        def widen(x_free: np.ndarray) -> None:
+            nonlocal seen_lo, seen_up
+            x = self.values.astype(float).copy()
+            x[free] = x_free
+            seen_lo, seen_up = np.minimum(seen_lo, x), np.maximum(seen_up, x)
+
+        def reached(j: int, side: str) -> bool:
+            if side == "lo":
+                return bool(seen_lo[j] <= n_lo[j] + tol[j])
+            return bool(seen_up[j] >= n_up[j] - tol[j])
+
+        # feasible points pushing every open side of the region at once
+        lo_open, up_open = open_lo[free].copy(), open_up[free].copy()
+        for _ in range(_WITNESS_ROUNDS):
+            x = model.optimum(lo_open.astype(float) - up_open.astype(float), capped=True)
+            result.lp_anzahl += 1
+            if x is None:
+                break
+            widen(x)
+            still_lo = lo_open & (seen_lo[free] > n_lo[free] + tol[free])
+            still_up = up_open & (seen_up[free] < n_up[free] - tol[free])
+            if int(still_lo.sum() + still_up.sum()) >= int(lo_open.sum() + up_open.sum()):
+                break
+            lo_open, up_open = still_lo, still_up
+            if not (lo_open.any() or up_open.any()):
+                break
+        hull = _Huelle(self, free, rows) if outer else None
+        # an LP of its own for every side still open (the region's bound)
+        for k, j in enumerate(free.tolist()):
+            for side, is_open in (("lo", open_lo[j]), ("up", open_up[j])):
+                if not is_open or reached(j, side):
+                    continue
+                if not prim[j] and ((moves_lo[j] and reached(j, "lo"))
+                                    or (moves_up[j] and reached(j, "up"))):
+                    break
+                if hull is not None:
+                    bound, rels, duals = hull.side(j, side)
+                    target = n_lo[j] if side == "lo" else n_up[j]
+                    if (side == "lo" and bound > target + tol[j]) or \
+                            (side == "up" and bound < target - tol[j]):
+                        fails.append((j, side, bound, rels, duals))
+                        result.lp_anzahl += 1
+                        continue
+                _, x, _ = model.side(k, side)
+                result.lp_anzahl += 1
+                if x is not None:
+                    widen(x)
+                elif side == "up":      # unbounded within the region: so in the component
+                    seen_up = seen_up.copy()
+                    seen_up[j] = np.inf
+        return seen_lo, seen_up, fails
+
+
+class _Huelle:
+    """The relaxation of a region: its cells and every cell sharing a relation with them
+    free within their bounds, only the relations that touch the region kept. Every point
+    of the attacker's feasible set satisfies these relations, so the bound of a side here
+    lies beyond the exact one (a lower bound no higher, an upper bound no lower): a side
+    that misses its target here misses it in the whole component."""
+
+    def __init__(self, regions: "_Regionen", free: np.ndarray, rows: np.ndarray):
+        part = regions.matrix[rows]
+        self.cols = np.unique(part.indices)
+        self.model = _Modell(part[:, self.cols].tocsc(), regions.rels[rows],
+                             regions.lb[self.cols], regions.ub[self.cols], regions.rhs[rows])
+
+    def side(self, j: int, side: str) -> tuple[float, np.ndarray, np.ndarray]:
+        """(bound, limiting relations, their duals) of one side of column j."""
+        bound, x, dual = self.model.side(int(np.searchsorted(self.cols, j)), side)
+        if x is None:
+            return bound, np.array([], dtype=np.int64), np.array([])
+        limiting = np.abs(dual) > 1e-9
+        return bound, self.model.rels[limiting], dual[limiting]
 
 
 class _Umgebung:
@@ -809,7 +1057,8 @@ def _audit_table(cells: pd.DataFrame, relations: pd.DataFrame, config: Geheimhal
     system = with_relation_bounds(system)
     frei = sperrbar(cells, system, values) | supp
     need = bedarf(system, hidden, primary, values, config, frei=frei)
-    result = pruefen(system, supp, hidden, primary, values, config, need=need, exakt=exakt)
+    result = pruefen(system, supp, hidden, primary, values, config, need=need, exakt=exakt,
+                     regionen=True)
     req = result.anforderung
     idx = np.flatnonzero(req.geprueft)
     table = pd.DataFrame({

@@ -404,7 +404,7 @@ def _protect_block(cells: pd.DataFrame, relations: pd.DataFrame, config: Geheimh
         _secondary(system, supp, primary, values, need.bedarf_unten, need.bedarf_oben, cost,
                    reason)
         verdict = pruefen(system, supp, hidden, primary, values, config, need=need, cache=cache,
-                          boeden=len(history) >= 2, bekannt=known)
+                          boeden=len(history) >= 2, bekannt=known, regionen=True, huelle=True)
         # suppressing more only widens the attacker's set: protected stays protected
         known |= verdict.geprueft & verdict.geschuetzt
         stats["lp_anzahl"] = stats.get("lp_anzahl", 0) + verdict.lp_anzahl
