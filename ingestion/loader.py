@@ -87,9 +87,6 @@ def _write_error_report(archive_path: Path, text: str) -> None:
 BATCH_ROWS = 500_000
 BATCH_CELLS = "batch_cells"
 BATCH_SPLIT = "batch_split"
-# identifiers kept hashed between the batches of one load (a county's residents recur in
-# every Stichtag); emptied beyond this size (a state's single Stichtag has no repeats)
-PSEUDONYM_CACHE_ROWS = 3_000_000
 
 
 @dataclass
@@ -158,11 +155,6 @@ def ingest_files(con: duckdb.DuckDBPyConnection, home: Home,
             if pseudonymiser is None and stapel.contract.person_level:
                 pseudonymiser = Pseudonymiser(load_or_create_key(home.secrets))
             _load_batch(con, stapel, settings, pseudonymiser, finished)
-            cached = con.execute(f"select count(*) from duckdb_tables() where temporary "
-                                 f"and table_name = '{PSEUDONYM_CACHE}'").fetchone()[0] and \
-                con.execute(f"select count(*) from {PSEUDONYM_CACHE}").fetchone()[0]
-            if cached > PSEUDONYM_CACHE_ROWS:
-                con.execute(f"drop table {PSEUDONYM_CACHE}")
         stapel = _Stapel()
 
     for number, (expected_source, path) in enumerate(files, start=1):
@@ -278,16 +270,12 @@ def _load_batch(con, stapel: _Stapel, settings: Settings, pseudonymiser: Pseudon
     """Check, quarantine and pseudonymise the files of a batch set-wise; then commit each
     file on its own, in order."""
     contract, stichtag = stapel.contract, stapel.stichtag
-    pseudonym = None
-    if contract.person_level:
-        pads = pseudonymiser.sql("v")[1]
-        pseudonym = (lambda column: pseudonymiser.sql(column)[0], pads)
     # the cells split once for the whole batch (lines are cheaper to collect file by file,
     # cells cheaper to read in the several passes of the checks)
     con.execute(f"create or replace temp table {BATCH_SPLIT} as "
                 + stapel.table.cells_sql.format(table=BATCH_CELLS))
     check_rows(con, contract, stapel.table.columns, stichtag, settings.hoechstalter,
-               table=BATCH_SPLIT, pseudonym=pseudonym)
+               table=BATCH_SPLIT, pseudonymiser=pseudonymiser)
     bad = dict(con.execute(f"select file_no, count(*) from {ROWS} where fehlerhaft "
                            "group by file_no").fetchall())
     rejected: dict[int, DeliveryRejected] = {}

@@ -36,11 +36,15 @@ from ingestion.contracts import (
     Contract,
     raw_columns,
 )
+from ingestion.pseudonyms import Pseudonymiser
 from ingestion.readers import CELLS, WHITESPACE
 
 ROWS = "delivery_rows"
-# identifiers already hashed in this load (session table; the loader empties it per load)
+# identifiers already hashed in this load (session table; the loader empties it per load);
+# emptied beyond PSEUDONYM_CACHE_ROWS (a county's residents recur in every Stichtag, a
+# state's single Stichtag has no repeats)
 PSEUDONYM_CACHE = "delivery_pseudonym_cache"
+PSEUDONYM_CACHE_ROWS = 3_000_000
 ERRORS = "delivery_errors"
 
 _YES = ("j", "ja", "1", "true", "wahr", "y", "yes")
@@ -203,16 +207,14 @@ def _typed_and_rules(contract: Contract, present: list[str], stichtag: date,
 
 
 def check_rows(con, contract: Contract, present: list[str], stichtag: date,
-               max_age: int = 115, cells: str = "select * from {table}", table: str = CELLS,
-               pseudonym=None) -> None:
+               max_age: int = 115, table: str = CELLS,
+               pseudonymiser: Pseudonymiser | None = None) -> None:
     """Type the records of one or more files into `delivery_rows` and list every broken rule
     in `delivery_errors` (columns of the contract only).
 
-    `cells.format(table=...)` selects the cells of the session table `table` (with `file_no`;
-    readers.Table.cells_sql). A rule over several rows (a key delivered twice) compares rows
-    of one file only. `pseudonym` (a function from a column's SQL to its keyed hash's SQL,
-    and the hash's query parameters) hashes the identifiers in `delivery_rows`; the
-    errors keep the delivered values.
+    `table` is a session table of cells (with `file_no`, see above). A rule over several
+    rows (a key delivered twice) compares rows of one file only. `pseudonymiser` hashes the
+    identifiers in `delivery_rows`; the errors keep the delivered values.
 
     The typed rows are written once, with a flag `fehlerhaft`; the messages are made for the
     flagged records only (every table of strings DuckDB writes costs per value, and most
@@ -223,7 +225,7 @@ def check_rows(con, contract: Contract, present: list[str], stichtag: date,
     if "strasse" in present:
         # the street match key in Python (ingestion.addresses), once per distinct name
         names = [r[0] for r in con.execute(
-            f"select distinct strasse from ({cells.format(table=table)})").fetchall()]
+            f"select distinct strasse from {table}").fetchall()]
         frame = pd.DataFrame({"strasse": names,
                               "strasse_norm": [normalise_street(n) for n in names]}, dtype="str")
         con.register("delivery_streets_frame", frame)
@@ -235,7 +237,7 @@ def check_rows(con, contract: Contract, present: list[str], stichtag: date,
 
     def records(source_table: str) -> str:
         return (f"select c.file_no, c.line_no, c.original_line, c.ragged, {select}, {raw_values} "
-                f"from ({cells.format(table=source_table)}) c {streets}")
+                f"from {source_table} c {streets}")
 
     conditions = []   # (seq, rule, SQL true where the record breaks it)
     duplicates = ""
@@ -253,23 +255,26 @@ def check_rows(con, contract: Contract, present: list[str], stichtag: date,
             condition = "_doppelt"
         conditions.append((seq, rule, f"coalesce({condition}, false)"))
     ids = [c.name for c in contract.columns if c.kind == ID and c.name in columns] \
-        if contract.person_level and pseudonym else []
+        if contract.person_level and pseudonymiser else []
     params, pseudonyms = {}, ""
     if ids:
         # each distinct identifier hashed once (parents and spouses repeat persons' ids);
         # identifiers hashed for an earlier batch of the same load are taken from its cache
-        hash_sql, params = pseudonym
+        hash_sql, params = pseudonymiser.sql("ids.v")
         con.execute(f"""create temp table if not exists {PSEUDONYM_CACHE}
                         (v varchar, pseudonym varchar)""")
         con.execute(f"""create or replace temp table delivery_pseudonyms as
             select ids.v, k.v is null as neu,
-                   case when k.v is null then {hash_sql("ids.v")} else k.pseudonym end as pseudonym
+                   case when k.v is null then {hash_sql} else k.pseudonym end as pseudonym
             from (select distinct unnest([{', '.join(f'"{n}"' for n in ids)}]) as v
                   from ({records(table)})) ids
             left join {PSEUDONYM_CACHE} k on k.v = ids.v
             where ids.v is not null""", params)
         con.execute(f"insert into {PSEUDONYM_CACHE} select v, pseudonym "
                     "from delivery_pseudonyms where neu")
+        if con.execute(f"select count(*) from {PSEUDONYM_CACHE}").fetchone()[0] \
+                > PSEUDONYM_CACHE_ROWS:
+            con.execute(f"delete from {PSEUDONYM_CACHE}")
         pseudonyms = " ".join(f'left join delivery_pseudonyms p{i} on p{i}.v = x."{name}"'
                               for i, name in enumerate(ids))
     stored = ", ".join(f'p{ids.index(name)}.pseudonym as "{name}"' if name in ids

@@ -11,7 +11,7 @@ one gives — with batches of every size down to one file.
 
 import pytest
 
-from ingestion import loader, warehouse
+from ingestion import loader, rows, warehouse
 from ingestion.home import Home
 from ingestion.settings import Settings
 from tests.fixtures.einwohner_csv import HEADER, csv_text, person
@@ -111,10 +111,14 @@ def test_the_single_file_path_sees_every_case(einzeln):
     assert [row[0] for row in log] == sorted(row[0] for row in log)
 
 
-@pytest.mark.parametrize("batch_rows", [500_000, 40, 1])
+@pytest.mark.parametrize("batch_rows, cache_rows",
+                         [(500_000, rows.PSEUDONYM_CACHE_ROWS), (40, rows.PSEUDONYM_CACHE_ROWS),
+                          (1, rows.PSEUDONYM_CACHE_ROWS), (40, 1)])
 def test_an_inbox_in_batches_loads_exactly_as_file_by_file(tmp_path, monkeypatch, einzeln,
-                                                          batch_rows):
+                                                          batch_rows, cache_rows):
+    # cache_rows=1: the pseudonym cache is emptied after every batch
     monkeypatch.setattr(loader, "BATCH_ROWS", batch_rows)
+    monkeypatch.setattr(rows, "PSEUDONYM_CACHE_ROWS", cache_rows)
     home = _home(tmp_path, "stapel")
     con = warehouse.connect(home)
     try:
