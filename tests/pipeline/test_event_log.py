@@ -60,6 +60,19 @@ def test_events_are_dagsters_own_and_readable_without_the_class(instance):
         plain.dispose()
 
 
+def test_commits_do_not_wait_for_the_disk_and_the_log_stays_in_wal_mode(instance):
+    """synchronous=NORMAL on every pooled connection (WAL mode is Dagster's own setting):
+    commits go to the write-ahead log without an fsync each."""
+    _home, inst = instance
+    result = dg.materialize([_asset()], instance=inst, raise_on_error=False)
+    storage = inst.event_log_storage
+    for shard in (result.run_id, "index"):
+        with storage._connect(shard) as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            # 1 = NORMAL (2 = FULL, SQLite's default)
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+
+
 def test_a_long_lived_process_keeps_few_files_open(instance):
     _, inst = instance
     runs = [dg.materialize([_asset()], instance=inst, raise_on_error=False).run_id
