@@ -10,8 +10,10 @@
             arguments:
               not_null: [a, b]
               accepted_values: {status: [ok, gesperrt]}
+    `nur_neue_stichtage: true` (models rebuilt per Stichtag): only the rows of the Stichtage
+    the run rebuilt (macro nur_neue_stichtage_im_test).
 -#}
-{% test columns_valid(model, not_null=[], accepted_values={}) %}
+{% test columns_valid(model, not_null=[], accepted_values={}, nur_neue_stichtage=false) %}
 
 {%- set rules = [] -%}
 {%- for column in not_null -%}
@@ -31,6 +33,9 @@ with counts as (
         {{ rule[2] }} as regel_{{ loop.index }}{{ "," if not loop.last }}
     {%- endfor %}
     from {{ model }}
+    {%- if nur_neue_stichtage %}
+    where {{ nur_neue_stichtage_im_test('stichtag') }}
+    {%- endif %}
 )
 {%- for rule in rules %}
 select '{{ rule[0] }}' as regel, '{{ rule[1] }}' as spalte, regel_{{ loop.index }} as anzahl
