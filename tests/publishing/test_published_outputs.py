@@ -400,6 +400,31 @@ def test_suppressed_cells_show_a_bullet_with_a_footnote_in_excel(handmade):
         {"05999008-SR01", "05999"}
 
 
+def test_excel_keeps_names_that_look_like_formulas_or_links_as_text(tmp_path):
+    """An area name from a delivery is written as text: never a formula, a link or a
+    number, whatever it starts with."""
+    db = make_published_db(tmp_path / "spm.duckdb")
+    names = {"05999004-SR01": '=HYPERLINK("http://example.org","x")',
+             "05999004-SR02": "www.example.org", "05999004-OZ": "0123"}
+    con = duckdb.connect(str(db))
+    for raum_id, name in names.items():
+        for table in ("raeume", "indikatorwerte"):
+            con.execute(f"update {table} set raum_name = ? where raum_id = ?", [name, raum_id])
+    con.close()
+    out = tmp_path / "version"
+    out.mkdir()
+    write_outputs(db, out, version="v", zeitpunkt=dt.datetime(2025, 2, 1, 1, tzinfo=dt.UTC),
+                  log=lambda message: None)
+    wb = openpyxl.load_workbook(out / "excel" / "05999004_Musterstadt.xlsx")
+    for sheet in ("Soziale Lage (SGB II)", "Räume"):
+        cells = {row[1].value: row[2] for row in wb[sheet].iter_rows(min_row=2)
+                 if row[1].value in names}
+        assert set(cells) == set(names), sheet
+        for raum_id, cell in cells.items():
+            assert cell.data_type == "s" and cell.value == names[raum_id], (sheet, raum_id)
+            assert cell.hyperlink is None
+
+
 def test_suppressed_values_are_empty_in_csv_with_their_status(handmade):
     path = handmade / "csv" / "05999004" / "indikatorwerte.csv"
     raw = path.read_bytes()
