@@ -18,8 +18,7 @@ from dagster_project.publishing.eingaben import code_fingerprint, config_fingerp
 from dagster_project.settings import dbt_vars, load_settings
 from ingestion import warehouse
 
-# run tag of `spm run --erzwingen`: rebuild every Stichtag even if nothing changed
-ERZWUNGEN_TAG = "spm/erzwungen"
+ERZWUNGEN_TAG = aufbau.ERZWUNGEN_TAG
 STICHTAGE_ENV = "SPM_STICHTAGE"
 
 translator = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
