@@ -1,6 +1,5 @@
 """The dbt models as assets; dbt tests surface as asset checks."""
 
-import json
 import os
 
 import dagster as dg
@@ -11,11 +10,11 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from dagster_project.defs.dbt import aufbau
+from dagster_project.defs.dbt import aufbau, vorbereitung
 from dagster_project.defs.dbt.project import dbt_project
 from dagster_project.defs.resources import SpmHomeResource
 from dagster_project.publishing.eingaben import code_fingerprint, config_fingerprint
-from dagster_project.settings import dbt_vars, load_settings
+from dagster_project.settings import load_settings
 from ingestion import warehouse
 
 ERZWUNGEN_TAG = aufbau.ERZWUNGEN_TAG
@@ -46,7 +45,7 @@ def spm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     finally:
         con.close()
     context.log.info(plan.meldung())
-    build_vars = json.dumps(dbt_vars(settings), ensure_ascii=False, sort_keys=True)
+    build_vars = vorbereitung.vars_json(settings)
     # one target folder per home, kept between runs: dbt finds its parse state of the last
     # run there and parses only what changed (a new folder per run, dagster-dbt's default,
     # meant a full parse every night and a folder per run in the source tree)
@@ -58,9 +57,13 @@ def spm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     previous = os.environ.get(STICHTAGE_ENV)
     os.environ[STICHTAGE_ENV] = plan.stichtage_env()
     try:
-        yield from dbt.cli(["build", "--vars", build_vars, "--exclude-resource-type",
-                            "unit_test", *plan.dbt_args()],
-                           context=context, target_path=home.dbt_target).stream()
+        # a parse of this home started in the background while loading (vorbereitung.py)
+        # finishes first; its state saves dbt the full parse
+        with vorbereitung.dbt_sperre(home):
+            yield from dbt.cli(["build", "--vars", build_vars, "--exclude-resource-type",
+                                "unit_test", *plan.dbt_args()],
+                               context=context, target_path=home.dbt_target).stream()
+            vorbereitung.stand_merken(home, build_vars)
     finally:
         if previous is None:
             os.environ.pop(STICHTAGE_ENV, None)

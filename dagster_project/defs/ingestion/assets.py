@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dagster_project.defs.dbt import vorbereitung
 from dagster_project.defs.resources import SpmHomeResource
 from ingestion import loader, warehouse
 from ingestion.home import SOURCES
@@ -11,6 +12,8 @@ GROUP = "lieferungen"
 
 def _ingest_source(context: dg.AssetExecutionContext, spm: SpmHomeResource, source: str):
     home = spm.home()
+    # dbt's parse for a new home or new settings, on the other core while this loads
+    vorbereitung.parse_starten(home)
     con = warehouse.connect(home)
     try:
         results = loader.ingest_inbox(con, home, source, progress=context.log.info)
