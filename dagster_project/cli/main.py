@@ -41,12 +41,16 @@ def run_pipeline(home: Home, erzwungen: bool = False) -> bool:
 
     from dagster_project.definitions import defs
     from dagster_project.defs.dbt.assets import ERZWUNGEN_TAG
+    from dagster_project.defs.dbt.vorbereitung import hintergrund_abwarten
 
     job = defs.resolve_job_def("spm_nightly")
     instance = dg.DagsterInstance.get()
     tags = {"spm/ausloeser": "spm run", **({ERZWUNGEN_TAG: "ja"} if erzwungen else {})}
-    result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                    run_config={"loggers": {"spm_console": {}}}, tags=tags)
+    try:
+        result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                        run_config={"loggers": {"spm_console": {}}}, tags=tags)
+    finally:
+        hintergrund_abwarten()
     if not result.success:
         from dagster_project.cli.status import run_problems
 

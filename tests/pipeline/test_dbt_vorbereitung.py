@@ -63,3 +63,9 @@ def test_no_parse_while_a_build_holds_the_home(home):
     with vorbereitung.dbt_sperre(home):
         pass            # waits for the parse if it took the lock first
     assert process.wait(timeout=120) == 0
+
+
+def test_a_run_leaves_no_parse_behind(home):
+    process = vorbereitung.parse_starten(home)
+    vorbereitung.hintergrund_abwarten()
+    assert process.poll() == 0

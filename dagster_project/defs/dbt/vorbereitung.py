@@ -30,6 +30,10 @@ LOCK = ".spm_dbt.lock"
 STAMP = ".spm_parse_stand"
 STATE = "partial_parse.msgpack"
 
+# background parses this process started (a run that fails before its dbt step waits for
+# them before it returns: nothing of the run keeps writing into the home afterwards)
+_GESTARTET: list[subprocess.Popen] = []
+
 
 def vars_json(settings) -> str:
     """The --vars of the nightly build (settings of config/settings.yaml), as one string."""
@@ -108,10 +112,18 @@ def parse_starten(home) -> subprocess.Popen | None:
     from ingestion.warehouse import dbt_environment
 
     env = dict(os.environ, **dbt_environment(home))
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", __name__, str(target), stand,
          str(project_root() / "dbt_spm"), vars_json],
         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _GESTARTET.append(process)
+    return process
+
+
+def hintergrund_abwarten() -> None:
+    """Wait for the background parses this process started."""
+    while _GESTARTET:
+        _GESTARTET.pop().wait()
 
 
 def _parse(target: Path, stand: str, project_dir: Path, vars_json: str) -> int:
