@@ -17,7 +17,8 @@ from dagster_project.publishing.eingaben import code_fingerprint, config_fingerp
 from dagster_project.settings import load_settings
 from ingestion import warehouse
 
-ERZWUNGEN_TAG = aufbau.ERZWUNGEN_TAG
+# run tag of `spm run --erzwingen`: rebuild every Stichtag even if nothing changed
+ERZWUNGEN_TAG = "spm/erzwungen"
 STICHTAGE_ENV = "SPM_STICHTAGE"
 
 translator = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

@@ -23,8 +23,6 @@ from datetime import date
 
 import duckdb
 
-# run tag of `spm run --erzwingen`: rebuild (and check) every Stichtag even if nothing changed
-ERZWUNGEN_TAG = "spm/erzwungen"
 # sources whose rows carry the delivery's Stichtag into the incremental models
 PERSON_SOURCES = ("einwohner", "sgb2", "hze", "seu", "kita", "schule", "schulabgang")
 # deliveries whose rows are (or were) in the warehouse; rejected and duplicate files add none

@@ -6,21 +6,11 @@ The loader checks every row of every delivery with the contract's rules, set-wis
 GX validation costs about 0.6 s whatever its size; the newest result per source is kept in
 `raw.gx_results`), plus SQL checks over all rows (required values, code lists, key
 uniqueness per Stichtag), so that it stays cheap for 18 million residents.
-
-Which rows: those of the Stichtage the dbt build of this run rebuilds (defs/dbt/aufbau.py).
-When only new deliveries of person-level sources arrived since the last complete build,
-that is their Stichtage; the other rows are those the last complete build rested on, and
-they passed these checks then (the checks block the build). Anything else (first run,
-changed code or configuration, new geography, `--erzwingen`) checks every row.
 """
-
-from datetime import date
 
 import dagster as dg
 
-from dagster_project.defs.dbt import aufbau
 from dagster_project.defs.resources import SpmHomeResource
-from dagster_project.publishing.eingaben import code_fingerprint, config_fingerprint
 from expectations.suites import derived_columns
 from ingestion import warehouse
 from ingestion.contracts import CODE, TABULAR_CONTRACTS
@@ -28,23 +18,8 @@ from ingestion.contracts import CODE, TABULAR_CONTRACTS
 SAMPLE_ROWS = 20_000
 
 
-def zu_pruefende_stichtage(con, home, erzwungen: bool = False) -> tuple[date, ...] | None:
-    """The Stichtage whose rows this run checks; None: every row."""
-    plan = aufbau.plan(con, code_fingerprint(), config_fingerprint(home), erzwungen=erzwungen)
-    return None if plan.vollstaendig else plan.stichtage
-
-
-def _stichtag_filter(stichtage: tuple[date, ...] | None) -> str:
-    if stichtage is None:
-        return "true"
-    if not stichtage:
-        return "false"
-    return "stichtag in (" + ", ".join(f"date '{tag.isoformat()}'" for tag in stichtage) + ")"
-
-
-def sql_contract_failures(con, source: str, where: str = "true") -> list[str]:
-    """Required values and code lists of the contract, checked in SQL over every row (of
-    the rows `where` selects)."""
+def sql_contract_failures(con, source: str) -> list[str]:
+    """Required values and code lists of the contract, checked in SQL over every row."""
     contract = TABULAR_CONTRACTS[source]
     parts, labels = [], []
     for column in contract.columns:
@@ -55,7 +30,7 @@ def sql_contract_failures(con, source: str, where: str = "true") -> list[str]:
             codes = ", ".join(f"'{c}'" for c in column.codes)
             parts.append(f"count(*) filter (where {column.name} not in ({codes}))")
             labels.append(f"{column.name} mit unbekanntem Code")
-    counts = con.execute(f"select {', '.join(parts)} from raw.{source} where {where}").fetchone()
+    counts = con.execute(f"select {', '.join(parts)} from raw.{source}").fetchone()
     return [f"{label}: {n}" for label, n in zip(labels, counts, strict=True) if n]
 
 
@@ -75,48 +50,40 @@ def record_gx_result(con, result) -> None:
         raise
 
 
-def run_contract_check(home, source: str, erzwungen: bool = False) -> dg.AssetCheckResult:
-    """GX suite on a sample plus SQL checks over all rows of `raw.<source>`, of the
-    Stichtage this run rebuilds (`zu_pruefende_stichtage`)."""
+def run_contract_check(home, source: str) -> dg.AssetCheckResult:
+    """GX suite on a sample over every Stichtag plus SQL checks over all rows of `raw.<source>`."""
+    from expectations.suites import validate
+
     contract = TABULAR_CONTRACTS[source]
     key = list(contract.key)  # every key column exists in the raw table (also the match keys)
     con = warehouse.connect(home)
     failures: list[str] = []
     checked = 0
     try:
-        scope = zu_pruefende_stichtage(con, home, erzwungen)
-        where = _stichtag_filter(scope)
-        stichtage = con.execute(f"select count(distinct stichtag) from raw.{source} "
-                                f"where {where}").fetchone()[0]
+        stichtage = con.execute(f"select count(distinct stichtag) from raw.{source}").fetchone()[0]
         derived = "".join(f", {sql} as {name}" for name, sql in derived_columns(source).items())
         frame = con.execute(
-            f"select *{derived} from (select * from raw.{source} where {where}) "
+            f"select *{derived} from raw.{source} "
             f"using sample reservoir({SAMPLE_ROWS} rows) repeatable (42)").df()
         checked = len(frame)
         if checked:
-            from expectations.suites import validate
-
             result = validate(source, frame)
             record_gx_result(con, result)
             failures += [f"{f['expectation']} {f['column']} ({f['unexpected_count']})"
                          for f in result.failures]
-        label = "alle Stichtage" if scope is None else "neue Stichtage"
-        failures += [f"{label}: {f}" for f in sql_contract_failures(con, source, where)]
+        failures += [f"alle Stichtage: {f}" for f in sql_contract_failures(con, source)]
         if key:
             columns = ", ".join(dict.fromkeys(["ags", *key]))
             duplicates = con.execute(
                 f"select stichtag, count(*) from (select stichtag, {columns} from raw.{source} "
-                f"where {where} group by stichtag, {columns} having count(*) > 1) "
-                f"group by stichtag").fetchall()
+                f"group by stichtag, {columns} having count(*) > 1) group by stichtag").fetchall()
             failures += [f"{s}: {n} {columns} mehrfach je Gemeinde" for s, n in duplicates]
     finally:
         con.close()
-    umfang = ("alle Stichtage" if scope is None else
-              "neue Stichtage: " + (", ".join(f"{t:%d.%m.%Y}" for t in scope) or "keine"))
     return dg.AssetCheckResult(
         passed=not failures,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"umfang": umfang, "stichtage": stichtage, "geprueft_zeilen": checked,
+        metadata={"stichtage": stichtage, "geprueft_zeilen": checked,
                   "fehler": "; ".join(failures) or "keine"},
     )
 
@@ -124,13 +91,10 @@ def run_contract_check(home, source: str, erzwungen: bool = False) -> dg.AssetCh
 def _make_contract_check(source: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["raw", source]), name=f"{source}_contract", blocking=True,
-        description=f"GX-Suite '{source}' (Stichprobe); Pflichtwerte, Codelisten und Eindeutigkeit "
-                    "des Schlüssels je Stichtag und Gemeinde in SQL über alle Zeilen – der "
-                    "Stichtage, die der Lauf neu aufbaut (alle, wenn er alles neu aufbaut).")
-    def _check(context: dg.AssetCheckExecutionContext,
-               spm: SpmHomeResource) -> dg.AssetCheckResult:
-        return run_contract_check(spm.home(), source,
-                                  erzwungen=aufbau.ERZWUNGEN_TAG in context.run.tags)
+        description=f"GX-Suite '{source}' (Stichprobe über alle Stichtage); Pflichtwerte, Codelisten "
+                    "und Eindeutigkeit des Schlüssels je Stichtag und Gemeinde in SQL über alle Zeilen.")
+    def _check(spm: SpmHomeResource) -> dg.AssetCheckResult:
+        return run_contract_check(spm.home(), source)
 
     return _check
 
