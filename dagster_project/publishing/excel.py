@@ -354,8 +354,9 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path, gebiet: Gebiet, *
     bereiche = _bereiche(con)
     stand = (f"Veröffentlicht am {zeitpunkt.astimezone():%d.%m.%Y}; Einzelheiten im Blatt "
              "„Hinweise“.")
-    # no URL or formula guessing: every text is written as text (_Blatt.write)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_urls": False,
+    # no URL or formula guessing: every text is written as text (_Blatt.write); the sheets
+    # are assembled in memory, not in temporary files
+    wb = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_urls": False,
                                          "strings_to_formulas": False,
                                          "strings_to_numbers": False})
     formate = {name: wb.add_format(props) for name, props in FORMATE.items()}
