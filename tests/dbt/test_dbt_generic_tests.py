@@ -137,11 +137,15 @@ def test_zaehler_not_above_nenner(broken):
 
 
 def test_gebiete_relationship(broken):
+    """The reference to int_geo__gebiete (a rule of columns_valid) names the missing
+    combination."""
     status, rows = broken
-    name = _named(status, "relationships_combination_mart_indikatorwerte")
+    name = _named(status, "columns_valid_mart_indikatorwerte")
     assert status[name] == "fail"
-    assert list(rows[name][["gliederung", "raum_id"]].itertuples(index=False, name=None)) == [
-        ("sozialraum", f"{STADT}-SR99")]
+    found = [(r.spalte, r.anzahl, r.beispiel) for r in rows[name].itertuples()
+             if r.regel == "relationships"]
+    assert found == [("gliederung, raum_id -> int_geo__gebiete(gliederung, raum_id)", 1,
+                      f"sozialraum | {STADT}-SR99")]
 
 
 def test_population_table_must_sum_to_b01(broken):
@@ -162,23 +166,60 @@ def test_the_other_tests_still_pass(broken):
         _named(status, "additive_across_levels_mart_indikatorwerte"),
         _named(status, "share_between_0_and_100_mart_indikatorwerte_wert"),
         _named(status, "zaehler_not_above_nenner_mart_indikatorwerte"),
-        _named(status, "relationships_combination_mart_indikatorwerte"),
         _named(status, "columns_valid_mart_indikatorwerte"),
         "assert_bevoelkerung_summe_gleich_b01",
     }
     assert expected <= failed
-    basic = ("unique_combination", "columns_valid", "accepted_values", "relationships_mart",
-             "relationships_combination_mart_bevoelkerung")
-    assert not {n for n in failed - expected if n.startswith(basic)}
-    assert {n for n in status if n.startswith(basic)} >= {
-        _named(status, "columns_valid_mart_bevoelkerung"),
-        _named(status, "unique_combination_mart_bevoelkerung"),
-        _named(status, "unique_combination_mart_indikatorwerte")}
+    # no other rule of the models' columns_valid fails: the grain, value and reference rules
+    # of mart_bevoelkerung pass
+    assert not {n for n in failed - expected if n.startswith("columns_valid")}
+    assert status[_named(status, "columns_valid_mart_bevoelkerung")] == "pass"
 
 
 def test_columns_valid_names_each_broken_rule_once(broken):
     status, rows = broken
     name = _named(status, "columns_valid_mart_indikatorwerte")
     assert status[name] == "fail"
-    found = {(r.regel, r.spalte, r.anzahl) for r in rows[name].itertuples()}
-    assert found == {("not_null", "raum_name", 1), ("accepted_values", "status", 1)}
+    found = {(r.regel, r.spalte, r.anzahl, r.beispiel if isinstance(r.beispiel, str) else None)
+             for r in rows[name].itertuples()}
+    assert found == {("not_null", "raum_name", 1, None), ("accepted_values", "status", 1, "OK"),
+                     ("relationships",
+                      "gliederung, raum_id -> int_geo__gebiete(gliederung, raum_id)", 1,
+                      f"sozialraum | {STADT}-SR99")}
+
+
+def test_columns_valid_finds_repeated_keys_and_unknown_codes(dbt_fixture_warehouse, tmp_path):
+    """The grain (unique) and the one-column reference of columns_valid, on another copy."""
+    home = Home(tmp_path / "home").create()
+    shutil.copy(dbt_fixture_warehouse, home.warehouse)
+    con = duckdb.connect(str(home.warehouse))
+    # a municipality twice; an indicator value whose code the catalogue does not know
+    assert con.execute("insert into intermediate.int_geo__gemeinden select * from "
+                       "intermediate.int_geo__gemeinden where ags = ?", [DORF]).fetchone()[0] == 1
+    assert con.execute(f"update {MART} set code = 'X99' where code = 'B06' and raum_id = ? "
+                       "and berichtsjahr = 2024", [DORF]).fetchone()[0] == 1
+    con.close()
+    target = home.root / "dbt_target"
+    env = dict(os.environ, **dbt_environment(home), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "test", "--store-failures",
+         "--select", "int_geo__gemeinden", "mart_indikatorwerte", "--exclude-resource-type",
+         "unit_test", "--project-dir", "dbt_spm", "--profiles-dir", "dbt_spm",
+         "--target-path", str(target), "--log-path", str(home.logs)],
+        cwd=REPO, env=env, capture_output=True, text=True)
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    rows = {}
+    for r in results:
+        name = r["unique_id"].split(".")[2]
+        if name in ("columns_valid_int_geo__gemeinden", "columns_valid_mart_indikatorwerte"):
+            short = name
+            assert r["status"] == "fail", name
+            rows[short] = {
+                (x.regel, x.spalte, x.anzahl, x.beispiel)
+                for x in con.execute(f"select * from {r['relation_name']}").df().itertuples()}
+    con.close()
+    assert rows["columns_valid_int_geo__gemeinden"] == {("unique", "ags", 1, DORF)}
+    assert ("relationships", "code -> indikatoren_katalog(code)", 1, "X99") in \
+        rows["columns_valid_mart_indikatorwerte"]
+    assert ("accepted_values", "code", 1, "X99") in rows["columns_valid_mart_indikatorwerte"]

@@ -166,12 +166,12 @@ def test_qualitaet_lists_every_check_of_the_publishing_run(demo_run, restore_env
                   if "dagster_dbt/unique_id" in (graph.get_check_spec(k).metadata or {})}
     tests = frame[frame.art == "dbt_test"]
     assert set(zip(tests.pruefung, tests.gegenstand, strict=True)) == dbt_checks
-    # the value rules of every model (one columns_valid check each) and the other dbt tests
+    # the rules of every model (one columns_valid check each: values, grain, references)
+    # and the other dbt tests
     assert sum(1 for name, _ in dbt_checks if name.startswith("columns_valid")) >= 50
-    assert len(dbt_checks) > 150
+    assert len(dbt_checks) > 70
     assert set(tests.kennzahl) == {"fehlerhafte_zeilen"}
-    assert ("unique_combination_pub_datenstand_quelle__gliederung__ags",
-            "published/pub_datenstand") in dbt_checks
+    assert ("columns_valid_pub_datenstand", "published/pub_datenstand") in dbt_checks
     # the contribution of the warehouse and the leak check of the new version
     beitrag = frame[frame.art == "pruefbeitrag"]
     assert set(beitrag.gegenstand) >= {f"raw/{s}" for s in TABULAR_CONTRACTS}
@@ -526,7 +526,7 @@ def test_failed_runs_keep_the_published_version_and_status_says_why(
     assert state(home) == before
     text = status_text(home)
     assert "ist fehlgeschlagen" in text and f"beibehalten (Fassung {kept}" in text
-    assert ("Prüfung unique_combination_stg_geodaten__raumgliederung_gliederung__gueltig_ab__"
-            "raum_id (staging/stg_geodaten__raumgliederung) nicht bestanden: 1 fehlerhafte "
+    assert ("Prüfung columns_valid_stg_geodaten__raumgliederung "
+            "(staging/stg_geodaten__raumgliederung) nicht bestanden: 1 fehlerhafte "
             "Zeile(n)") in text
     assert "Schritt spm_dbt_assets fehlgeschlagen: dbt build:" in text
