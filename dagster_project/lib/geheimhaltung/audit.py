@@ -645,6 +645,7 @@ class _Modell:
         self.ub = ub.astype(float)
         self.n = matrix.shape[1]
         self.highs.passModel(_highs_lp(matrix, np.zeros(self.n), self.lb, self.ub, self.rhs))
+        self._cost = np.zeros(self.n)
         # caps for the witness searches, so that every LP has an optimum (a solution of the
         # capped system is feasible for the real one)
         cap = 2.0 * (np.abs(lb[np.isfinite(lb)]).sum() + np.abs(rhs).sum()) + 1e6
@@ -672,8 +673,13 @@ class _Modell:
             self._capped_now = capped
 
     def _run(self, objective: np.ndarray):
-        idx = np.arange(self.n, dtype=np.int32)
-        self.highs.changeColsCost(self.n, idx, objective.astype(float))
+        # only the costs that differ from the last objective are passed (the same model:
+        # the same warm start, the same optimum; a full vector per LP cost O(columns))
+        objective = np.asarray(objective, dtype=float)
+        changed = np.flatnonzero(objective != self._cost).astype(np.int32)
+        if len(changed):
+            self.highs.changeColsCost(len(changed), changed, objective[changed])
+            self._cost = objective.copy()
         self.highs.run()
         return self.highs.getModelStatus()
 
