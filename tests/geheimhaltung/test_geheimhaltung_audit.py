@@ -25,6 +25,7 @@ from dagster_project.lib.geheimhaltung import (
     protect,
     tables,
 )
+from dagster_project.lib.geheimhaltung.system import build_system, numeric, with_relation_bounds
 from tests.geheimhaltung.test_geheimhaltung import (
     CONFIG,
     Angreifer,
@@ -752,3 +753,40 @@ def test_region_lps_give_the_verdict_of_the_full_lp(generator, huelle, monkeypat
     assert compared >= 100 and failing >= 20, (compared, failing)
     assert calls["settle"] >= 20 and calls["partner"] >= 5, calls
     assert (calls["huelle"] >= 20) == huelle, calls
+
+
+@pytest.mark.parametrize("generator", [two_way, three_way, hierarchy],
+                         ids=["zweidimensional", "dreidimensional", "hierarchie"])
+def test_floor_shown_by_a_region_lies_within_the_exact_floor(generator, monkeypatch):
+    # Bedarf.boden_erreicht: a restricted LP over the cell's region of the all-suppressed
+    # publication may only say "the exact floor reaches the target" when it does
+    seen = {"gezeigt": 0, "nicht_gezeigt": 0, "genau_verfehlt": 0}
+    for seed in range(10):
+        rng = np.random.default_rng(9700 + seed)
+        cells, relations = generator(rng)
+        system = with_relation_bounds(build_system(cells, relations))
+        values = numeric(cells, "zaehler")
+        hidden = np.zeros(len(cells), dtype=bool)
+        frei = audit_modul.sperrbar(cells, system, values)
+        primary = frei & (rng.random(len(cells)) < 0.5)
+        with monkeypatch.context() as patch:
+            patch.setattr(audit_modul, "_REGIONS_FROM", 0)
+            patch.setattr(audit_modul, "_REGION_CELLS", 2 + seed % 4)
+            need = audit_modul.bedarf(system, hidden, primary, values, CONFIG, frei=frei)
+            for cell in np.flatnonzero(frei).tolist():
+                for side in ("lo", "up"):
+                    # targets around the value: some within the floor, some beyond it
+                    for shift in (-3.0, -1.0, 0.0, 1.0, 3.0):
+                        target = values[cell] + shift
+                        tol = 1e-6 * max(abs(values[cell]), 1.0)
+                        shown = need.boden_erreicht(system, values, cell, side, target, tol)
+                        floor = need.exakter_boden(system, values, cell, side)
+                        exact = (floor <= target + tol if side == "lo"
+                                 else floor >= target - tol)
+                        if shown:
+                            assert exact, (seed, system.cell_ids[cell], side, target, floor)
+                            seen["gezeigt"] += 1
+                        else:
+                            seen["nicht_gezeigt"] += 1
+                            seen["genau_verfehlt"] += not exact
+    assert seen["gezeigt"] >= 200 and seen["genau_verfehlt"] >= 100, seen

@@ -171,6 +171,54 @@ class Bedarf:
     _labels: np.ndarray | None = None
     _models: dict = field(default_factory=dict)
     _exact: dict = field(default_factory=dict)
+    _regions: dict = field(default_factory=dict)
+
+    def _component_labels(self, system: Tabellensystem) -> np.ndarray:
+        if self._labels is None:
+            rows = np.flatnonzero(self.frei[system.m_cell])
+            nodes = system.n + system.nrel
+            graph = sparse.coo_array((np.ones(len(rows)), (system.m_cell[rows],
+                                                           system.n + system.m_rel[rows])),
+                                     shape=(nodes, nodes))
+            self._labels = connected_components(graph, directed=False)[1]
+        return self._labels
+
+    def boden_erreicht(self, system: Tabellensystem, values: np.ndarray, cell: int,
+                       side: str, target: float, tol: float) -> bool:
+        """Whether the exact bound of `exakter_boden` certainly lies at `target` or beyond
+        (lo: at most, up: at least), shown without the LP over the whole component: in a
+        component of more than `_REGIONS_FROM` cells, an LP over the cell's region of the
+        all-suppressed publication with every other cell fixed at its true value (a
+        restriction of its feasible set, so its bound lies within the exact one). False:
+        not shown (the exact LP decides)."""
+        labels = self._component_labels(system)
+        label = labels[cell]
+        if label not in self._regions:
+            rows = np.flatnonzero(self.frei[system.m_cell])
+            comp_rows = rows[labels[system.m_cell[rows]] == label]
+            cells = np.unique(system.m_cell[comp_rows])
+            rels = np.unique(system.m_rel[comp_rows])
+            self._regions[label] = None if len(cells) <= _REGIONS_FROM else (
+                cells, _Regionen(system, cells, rels, comp_rows, self.lb_frei[cells],
+                                 system.ub[cells],
+                                 relation_rhs(system, self.frei, values)[rels], values[cells]),
+                {})
+        found = self._regions[label]
+        if found is None:
+            return False
+        cells, regions, models = found
+        j = int(np.searchsorted(cells, cell))
+        region = int(regions.label[j])
+        if region not in models:
+            free = np.flatnonzero(regions.label == region)
+            models[region] = (free, regions.restricted(free)[1])
+        free, model = models[region]
+        bound, _, _ = model.side(int(np.searchsorted(free, j)), side)
+        lower, upper = round_inwards(system.ganzzahlig[[cell]], np.array([bound]),
+                                     np.array([bound]))
+        if side == "lo":
+            return bool(lower[0] <= target + tol)
+        return bool(upper[0] >= target - tol)
 
     def exakter_boden(self, system: Tabellensystem, values: np.ndarray, cell: int,
                       side: str) -> float:
@@ -181,13 +229,7 @@ class Bedarf:
             return self._exact[key]
         frei = self.frei
         rows = np.flatnonzero(frei[system.m_cell])
-        if self._labels is None:
-            nodes = system.n + system.nrel
-            graph = sparse.coo_array((np.ones(len(rows)), (system.m_cell[rows],
-                                                           system.n + system.m_rel[rows])),
-                                     shape=(nodes, nodes))
-            self._labels = connected_components(graph, directed=False)[1]
-        label = self._labels[cell]
+        label = self._component_labels(system)[cell]
         if label not in self._models:
             self._models[label] = _Modell.of_component(
                 system, rows, self._labels, label, cell, self.lb_frei, system.ub,
@@ -386,6 +428,10 @@ def _exact_floors(s: Tabellensystem, supp: np.ndarray, values: np.ndarray, full:
     for f in np.flatnonzero(~result.geschuetzt).tolist():
         for side in ("lo", "up"):
             # both sides: a secondary cell that every publication fixes needs no partner
+            target = need.bedarf_unten[f] if side == "lo" else need.bedarf_oben[f]
+            if (f, side) not in full._exact and full.boden_erreicht(s, values, f, side,
+                                                                    target, tol[f]):
+                continue        # the exact floor lies beyond the target: nothing to clip
             floor = full.exakter_boden(s, values, f, side)
             if side == "lo":
                 if floor <= need.bedarf_unten[f] + tol[f]:
@@ -822,6 +868,20 @@ class _Regionen:
         partner = int(others[np.lexsort((others, -counts))[0]])
         return np.sort(np.r_[free, np.flatnonzero(self.label == partner)])
 
+    def restricted(self, free: np.ndarray) -> tuple[np.ndarray, "_Modell"]:
+        """(relation rows, model) of the region `free` (column positions, sorted): its
+        cells free, every other cell of the component fixed at its true value, every
+        relation touching the region kept. Its solutions, completed with the true values,
+        are points of the attacker's feasible set."""
+        rows = np.unique(self.csc.indices[np.concatenate(
+            [np.arange(self.csc.indptr[c], self.csc.indptr[c + 1]) for c in free])])
+        outside = self.values.astype(float).copy()
+        outside[free] = 0.0
+        part = self.matrix[rows]
+        rhs = self.rhs[rows] - part @ outside
+        return rows, _Modell(part[:, free].tocsc(), self.rels[rows], self.lb[free],
+                             self.ub[free], rhs)
+
     def settle(self, free, open_lo, open_up, prim, n_lo, n_up, moves_lo, moves_up,
                seen_lo, seen_up, tol, result, outer: bool = False):
         """Feasible points from the region's LPs for its open sides: (seen_lo, seen_up)
@@ -833,14 +893,7 @@ class _Regionen:
         fails: list = []
         if not (open_lo[free].any() or open_up[free].any()):
             return seen_lo, seen_up, fails
-        rows = np.unique(self.csc.indices[np.concatenate(
-            [np.arange(self.csc.indptr[c], self.csc.indptr[c + 1]) for c in free])])
-        outside = self.values.astype(float).copy()
-        outside[free] = 0.0
-        part = self.matrix[rows]
-        rhs = self.rhs[rows] - part @ outside
-        model = _Modell(part[:, free].tocsc(), self.rels[rows], self.lb[free], self.ub[free],
-                        rhs)
+        rows, model = self.restricted(free)
 
         def widen(x_free: np.ndarray) -> None:
             nonlocal seen_lo, seen_up
