@@ -790,3 +790,16 @@ def test_floor_shown_by_a_region_lies_within_the_exact_floor(generator, monkeypa
                             seen["nicht_gezeigt"] += 1
                             seen["genau_verfehlt"] += not exact
     assert seen["gezeigt"] >= 200 and seen["genau_verfehlt"] >= 100, seen
+
+
+@pytest.mark.parametrize("b", [1_800, 1_800_000, 180_000_000])
+def test_an_exactly_derivable_secondary_cell_fails_whatever_its_size(b):
+    # K = A + B with K and A published: the secondary B is K - A exactly. The numerical
+    # slack of comparisons grows with the value; it must never swallow the requirement of
+    # one unit (it did above one million: a relative slack of 1e-6 is more than 1)
+    cells = counts({"K": b + 7, "A": 7, "B": b})
+    relations = summe("k", "K", ["A", "B"])
+    check = audit(with_status(cells, {"B"}, sekundaer={"B"}), relations, CONFIG)
+    assert interval(check, "B") == (float(b), float(b))
+    assert not check.intervalle.set_index("cell_id").loc["B", "geschuetzt"]
+    assert not check.ok

@@ -14,7 +14,7 @@ EBENEN = ("oz", "raum", "kommune", "kreis")
 
 # Bump when a change of the engine can change a suppression pattern: cached patterns of
 # an older engine are then computed anew.
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 
 
 class GeheimhaltungError(ValueError):

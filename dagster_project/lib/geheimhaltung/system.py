@@ -157,9 +157,16 @@ def check_values(system: Tabellensystem, values: np.ndarray) -> None:
             " give an `obergrenze` (inf) for ratios whose numerator may exceed the nenner")
 
 
+# the most slack a comparison allows, in units of the cell: a quarter of the one unit of
+# room a secondary cell needs
+MAX_SLACK = 0.25
+
+
 def tolerance(values: np.ndarray) -> np.ndarray:
-    """Numerical slack of a comparison with a value of this size."""
-    return 1e-6 * np.maximum(np.abs(values), 1.0)
+    """Numerical slack of a comparison with a value of this size: 1e-6 of it, but never
+    more than `MAX_SLACK` (above a million the relative slack alone was more than the one
+    unit a secondary cell needs, and an exactly derivable cell passed the audit)."""
+    return np.minimum(1e-6 * np.maximum(np.abs(values), 1.0), MAX_SLACK)
 
 
 def round_inwards(ganzzahlig: np.ndarray, lower: np.ndarray, upper: np.ndarray
