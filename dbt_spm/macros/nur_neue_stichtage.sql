@@ -22,14 +22,7 @@
     {%- if not is_incremental() -%}
         true
     {%- else -%}
-    {%- set stichtage = spm_stichtage_liste() -%}
-    {%- if stichtage is none -%}
-        true
-    {%- elif stichtage | length == 0 -%}
-        false
-    {%- else -%}
-        {{ column }} in ({% for tag in stichtage %}date '{{ tag }}'{{ ", " if not loop.last }}{% endfor %})
-    {%- endif -%}
+        {{ spm_stichtage_praedikat(column) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -44,6 +37,13 @@
     {%- if not execute -%}
         true
     {%- else -%}
+        {{ spm_stichtage_praedikat(column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- `column` among the Stichtage of SPM_STICHTAGE (read at run time only): true for every
+    Stichtag (`alle`), false for none (`keine`) -#}
+{% macro spm_stichtage_praedikat(column) -%}
     {%- set stichtage = spm_stichtage_liste() -%}
     {%- if stichtage is none -%}
         true
@@ -51,6 +51,5 @@
         false
     {%- else -%}
         {{ column }} in ({% for tag in stichtage %}date '{{ tag }}'{{ ", " if not loop.last }}{% endfor %})
-    {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
