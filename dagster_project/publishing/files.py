@@ -4,9 +4,15 @@ for the county (`excel.py`). Written from the version's `spm.duckdb` by `write_o
 """
 
 import csv
+import dataclasses
 import datetime as dt
 import functools
+import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -154,10 +160,119 @@ def _csv_readme(con: duckdb.DuckDBPyConnection, gebiet: Gebiet, version: str,
     return "\n".join(lines) + "\n"
 
 
+def _gebiet_schreiben(db: Path, folder: Path, art: str, gebiet: Gebiet, names: list[str],
+                      version: str, zeitpunkt: dt.datetime) -> dict[str, int]:
+    """One Gebiet's CSV folder (`art` "csv": rows per table) or workbook ("excel": rows per
+    sheet), read from the published file `db` through a connection of its own."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        if art == "excel":
+            return write_workbook(con, folder / "excel" / f"{gebiet.dateiname}.xlsx", gebiet,
+                                  version=version, zeitpunkt=zeitpunkt)
+        target = folder / "csv" / gebiet.ags
+        target.mkdir()
+        counts = {t: write_csv(con, t, gebiet, target / f"{t}.csv") for t in names}
+        (target / CSV_README).write_text(
+            _csv_readme(con, gebiet, version, zeitpunkt, counts), encoding="utf-8")
+        return counts
+    finally:
+        con.close()
+
+
+def prozesse_fuer_dateien() -> int:
+    """How many processes write the CSV folders and workbooks: one per core, at most four."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _gewichte(db: Path, gebiete_: list[Gebiet]) -> dict[str, int]:
+    """Rows of `indikatorwerte` per Gebiet (the county: all), a measure of its files' size."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        per_ags = dict(con.execute("select ags, count(*) from indikatorwerte "
+                                   "group by ags").fetchall())
+    finally:
+        con.close()
+    total = sum(per_ags.values())
+    return {g.ags: total if g.ist_kreis else per_ags.get(g.ags, 0) for g in gebiete_}
+
+
+def _verteilen(aufgaben: list[tuple[str, Gebiet]], gewichte: dict[str, int],
+               anzahl: int) -> list[list[tuple[str, Gebiet]]]:
+    """The tasks in `anzahl` groups of about the same weight (largest first, each to the
+    lightest group so far); no group is empty."""
+    gruppen: list[list[tuple[str, Gebiet]]] = [[] for _ in range(min(anzahl, len(aufgaben)))]
+    last = [0] * len(gruppen)
+    for aufgabe in sorted(aufgaben, key=lambda a: -gewichte.get(a[1].ags, 0)):
+        i = last.index(min(last))
+        gruppen[i].append(aufgabe)
+        last[i] += gewichte.get(aufgabe[1].ags, 0) + 1
+    return gruppen
+
+
+def _dateien_schreiben(db: Path, folder: Path, aufgaben: list[tuple[str, Gebiet]],
+                       names: list[str], version: str, zeitpunkt: dt.datetime,
+                       prozesse: int | None) -> dict[tuple[str, str], dict[str, int]]:
+    """Every (art, Gebiet) of `aufgaben`, keyed by (art, ags).
+
+    The files of one Gebiet do not depend on another's, and formatting them is Python that
+    holds one core: with more than one process the tasks are split into groups of about the
+    same size, and each group is written by a new Python process of its own
+    (`python -m dagster_project.publishing.files`: nothing of the running process is
+    copied or imported into it). Each file is the same as written by this process. A
+    process that fails makes this raise PublishError with its last error line."""
+    prozesse = prozesse_fuer_dateien() if prozesse is None else prozesse
+    if prozesse <= 1 or len(aufgaben) <= 2:
+        return {(art, g.ags): _gebiet_schreiben(db, folder, art, g, names, version, zeitpunkt)
+                for art, g in aufgaben}
+    gruppen = _verteilen(aufgaben, _gewichte(db, [g for _, g in aufgaben]), prozesse)
+    ergebnisse: dict[tuple[str, str], dict[str, int]] = {}
+    fehler = []
+    with tempfile.TemporaryDirectory(prefix="spm-dateien-") as auftraege:
+        laeufe = []
+        for nummer, gruppe in enumerate(gruppen):
+            auftrag = Path(auftraege) / f"{nummer}.json"
+            auftrag.write_text(json.dumps({
+                "db": str(db), "folder": str(folder), "names": names, "version": version,
+                "zeitpunkt": zeitpunkt.isoformat(),
+                "aufgaben": [[art, dataclasses.asdict(g)] for art, g in gruppe]}),
+                encoding="utf-8")
+            laeufe.append(subprocess.Popen(
+                [sys.executable, "-m", "dagster_project.publishing.files", str(auftrag)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True, encoding="utf-8"))
+        for lauf in laeufe:
+            out, err = lauf.communicate()
+            if lauf.returncode != 0:
+                zeilen = [z for z in err.strip().splitlines() if z.strip()]
+                fehler.append(zeilen[-1] if zeilen else f"Exit-Code {lauf.returncode}")
+                continue
+            for art, ags, werte in json.loads(out):
+                ergebnisse[art, ags] = werte
+    if fehler:
+        raise PublishError("Dateien nicht geschrieben: " + "; ".join(fehler))
+    return ergebnisse
+
+
+def _prozess_main() -> int:
+    """One writing process (`_dateien_schreiben`): the tasks in the JSON file named by the
+    first argument, the rows per file or sheet as JSON on stdout."""
+    auftrag = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    db, folder = Path(auftrag["db"]), Path(auftrag["folder"])
+    zeitpunkt = dt.datetime.fromisoformat(auftrag["zeitpunkt"])
+    ergebnisse = []
+    for art, gebiet in auftrag["aufgaben"]:
+        g = Gebiet(**gebiet)
+        ergebnisse.append([art, g.ags, _gebiet_schreiben(db, folder, art, g, auftrag["names"],
+                                                         auftrag["version"], zeitpunkt)])
+    json.dump(ergebnisse, sys.stdout)
+    return 0
+
+
 def write_outputs(db: Path, folder: Path, *, version: str, zeitpunkt: dt.datetime,
-                  log: Log) -> tuple[dict[str, int], list[Gebiet]]:
+                  log: Log, prozesse: int | None = None) -> tuple[dict[str, int], list[Gebiet]]:
     """Parquet, CSV and Excel of the published file `db` into `folder`; returns the number
-    of files per kind and the Gebiete."""
+    of files per kind and the Gebiete. `prozesse`: processes writing the CSV folders and
+    workbooks (default `prozesse_fuer_dateien()`; 1 writes them in this process)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         names = tables(con)
@@ -182,22 +297,19 @@ def write_outputs(db: Path, folder: Path, *, version: str, zeitpunkt: dt.datetim
             raise PublishError("Die Tabelle raeume enthält keine Gemeinde (gliederung = "
                                "'kommune').")
         (folder / "csv").mkdir()
+        (folder / "excel").mkdir()
+        aufgaben = [(art, gebiet) for gebiet in kreise_und_gemeinden for art in ("excel", "csv")]
+        ergebnisse = _dateien_schreiben(db, folder, aufgaben, names, version, zeitpunkt,
+                                        prozesse)
         csv_files = 0
         for gebiet in kreise_und_gemeinden:
-            target = folder / "csv" / gebiet.ags
-            target.mkdir()
-            counts = {t: write_csv(con, t, gebiet, target / f"{t}.csv") for t in names}
-            (target / CSV_README).write_text(
-                _csv_readme(con, gebiet, version, zeitpunkt, counts), encoding="utf-8")
+            counts = ergebnisse["csv", gebiet.ags]
             csv_files += len(counts)
             log(f"CSV: csv/{gebiet.ags}/ ({gebiet.name}, {len(counts)} Dateien, "
                 f"{sum(counts.values())} Zeilen)")
-
-        (folder / "excel").mkdir()
         for gebiet in kreise_und_gemeinden:
-            target = folder / "excel" / f"{gebiet.dateiname}.xlsx"
-            sheets = write_workbook(con, target, gebiet, version=version, zeitpunkt=zeitpunkt)
-            log(f"Excel: {target.name} ({len(sheets)} Bereiche, "
+            sheets = ergebnisse["excel", gebiet.ags]
+            log(f"Excel: {gebiet.dateiname}.xlsx ({len(sheets)} Bereiche, "
                 f"{sum(sheets.values())} Zeilen)")
     finally:
         con.close()
@@ -205,3 +317,5 @@ def write_outputs(db: Path, folder: Path, *, version: str, zeitpunkt: dt.datetim
     return files, kreise_und_gemeinden
 
 
+if __name__ == "__main__":
+    sys.exit(_prozess_main())

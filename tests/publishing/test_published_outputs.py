@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -454,6 +455,58 @@ def test_suppressed_values_are_empty_in_csv_with_their_status(handmade):
     raeume = (handmade / "csv" / "05999004" / "raeume.csv").read_text(encoding="utf-8-sig")
     assert "05999-PR001" not in raeume and "05999008" not in raeume
     assert "sozialraum;05999004-SR02;Nord;05999004;Musterstadt;01.01.2020;2,25;" in raeume
+
+
+def _xlsx_parts(path: Path) -> dict[str, bytes]:
+    """The parts of a workbook but its creation time (docProps/core.xml)."""
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()
+                if name != "docProps/core.xml"}
+
+
+def test_files_written_side_by_side_are_the_files_written_one_by_one(tmp_path):
+    """Several processes write the Gebiete's CSV folders and workbooks; every file is the
+    same as written by this process alone, and the counts and Gebiete are the same."""
+    db = make_published_db(tmp_path / "spm.duckdb")
+    zeit = dt.datetime(2025, 2, 1, 1, tzinfo=dt.UTC)
+    written = {}
+    for prozesse in (1, 3):
+        out = tmp_path / f"prozesse{prozesse}"
+        out.mkdir()
+        messages = []
+        files, gebiete = write_outputs(db, out, version="v", zeitpunkt=zeit,
+                                       log=messages.append, prozesse=prozesse)
+        written[prozesse] = (files, [g.ags for g in gebiete], messages, out)
+    (files1, ags1, log1, one), (files3, ags3, log3, three) = written[1], written[3]
+    assert (files3, ags3, log3) == (files1, ags1, log1)
+    paths = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert paths == sorted(p.relative_to(three) for p in three.rglob("*") if p.is_file())
+    assert len([p for p in paths if p.suffix == ".xlsx"]) == 3
+    for path in paths:
+        if path.suffix == ".xlsx":
+            assert _xlsx_parts(one / path) == _xlsx_parts(three / path), path
+        else:
+            assert (one / path).read_bytes() == (three / path).read_bytes(), path
+
+
+def test_a_file_that_another_process_cannot_write_fails_the_outputs(tmp_path):
+    """An error in one of the writing processes reaches the caller (and with it the
+    publication, which then removes the half-written version)."""
+    from dagster_project.publishing.files import _dateien_schreiben
+    from dagster_project.publishing.gebiete import gebiete, tables
+
+    db = make_published_db(tmp_path / "spm.duckdb")
+    con = duckdb.connect(str(db), read_only=True)
+    alle, names = gebiete(con), tables(con)
+    con.close()
+    out = tmp_path / "version"
+    for folder in ("csv", "excel"):
+        (out / folder).mkdir(parents=True)
+    (out / "excel" / "05999008_Emmerburg.xlsx").mkdir()          # a folder in its way
+    aufgaben = [(art, g) for g in alle for art in ("excel", "csv")]
+    with pytest.raises(PublishError, match="05999008_Emmerburg.xlsx"):
+        _dateien_schreiben(db, out, aufgaben, names, "v",
+                           dt.datetime(2025, 2, 1, 1, tzinfo=dt.UTC), prozesse=2)
 
 
 # ---------------------------------------------------------------------------------------
