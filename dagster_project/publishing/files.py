@@ -238,17 +238,18 @@ def _dateien_schreiben(db: Path, folder: Path, aufgaben: list[tuple[str, Gebiet]
                 "zeitpunkt": zeitpunkt.isoformat(),
                 "aufgaben": [[art, dataclasses.asdict(g)] for art, g in gruppe]}),
                 encoding="utf-8")
-            laeufe.append(subprocess.Popen(
-                [sys.executable, "-m", "dagster_project.publishing.files", str(auftrag)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                text=True, encoding="utf-8"))
-        for lauf in laeufe:
-            out, err = lauf.communicate()
+            ergebnis = auftrag.with_suffix(".ergebnis.json")
+            laeufe.append((ergebnis, subprocess.Popen(
+                [sys.executable, "-m", "dagster_project.publishing.files", str(auftrag),
+                 str(ergebnis)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")))
+        for ergebnis, lauf in laeufe:
+            _, err = lauf.communicate()
             if lauf.returncode != 0:
                 zeilen = [z for z in err.strip().splitlines() if z.strip()]
                 fehler.append(zeilen[-1] if zeilen else f"Exit-Code {lauf.returncode}")
                 continue
-            for art, ags, werte in json.loads(out):
+            for art, ags, werte in json.loads(ergebnis.read_text(encoding="utf-8")):
                 ergebnisse[art, ags] = werte
     if fehler:
         raise PublishError("Dateien nicht geschrieben: " + "; ".join(fehler))
@@ -257,7 +258,7 @@ def _dateien_schreiben(db: Path, folder: Path, aufgaben: list[tuple[str, Gebiet]
 
 def _prozess_main() -> int:
     """One writing process (`_dateien_schreiben`): the tasks in the JSON file named by the
-    first argument, the rows per file or sheet as JSON on stdout."""
+    first argument, the rows per file or sheet as JSON into the file named by the second."""
     auftrag = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     db, folder = Path(auftrag["db"]), Path(auftrag["folder"])
     zeitpunkt = dt.datetime.fromisoformat(auftrag["zeitpunkt"])
@@ -266,7 +267,7 @@ def _prozess_main() -> int:
         g = Gebiet(**gebiet)
         ergebnisse.append([art, g.ags, _gebiet_schreiben(db, folder, art, g, auftrag["names"],
                                                          auftrag["version"], zeitpunkt)])
-    json.dump(ergebnisse, sys.stdout)
+    Path(sys.argv[2]).write_text(json.dumps(ergebnisse), encoding="utf-8")
     return 0
 
 
