@@ -3,8 +3,8 @@
 import os
 from pathlib import Path
 
-from dagster_project.settings import write_default_settings
 from ingestion.home import Home, resolve_home
+from ingestion.settings import write_default_settings
 from ingestion.warehouse import dbt_environment
 
 DAGSTER_YAML = """\

@@ -107,3 +107,16 @@ def resolve_home(path: str | os.PathLike | None = None) -> Home:
     if path is None:
         path = os.environ.get("SPM_HOME") or "spm_home"
     return Home(Path(path).expanduser().resolve())
+
+
+def inbox_files(home: Home, source: str | None = None) -> list[tuple[str, Path]]:
+    """(folder source, path) of every file waiting in the inbox, in a stable order."""
+    found = []
+    sources = [source] if source else list(SOURCES)
+    for name in sources:
+        folder = home.inbox / name
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and not path.name.startswith("."):
+                    found.append((name, path))
+    return found

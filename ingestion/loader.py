@@ -15,7 +15,7 @@ import pandas as pd
 from ingestion import geography
 from ingestion.contracts import TABULAR_CONTRACTS, Contract, raw_columns
 from ingestion.errors import DeliveryRejected
-from ingestion.home import SOURCES, Home
+from ingestion.home import SOURCES, Home, inbox_files
 from ingestion.mappings import load_mapping
 from ingestion.pseudonyms import Pseudonymiser, load_or_create_key
 from ingestion.readers import CELLS, Table, parse_file_name, read_table
@@ -383,19 +383,6 @@ def load_gemeinden(con: duckdb.DuckDBPyConnection, home: Home) -> int:
     con.unregister("gemeinden_frame")
     con.execute("commit")
     return len(frame)
-
-
-def inbox_files(home: Home, source: str | None = None) -> list[tuple[str, Path]]:
-    """(folder source, path) of every file waiting in the inbox, in a stable order."""
-    found = []
-    sources = [source] if source else list(SOURCES)
-    for name in sources:
-        folder = home.inbox / name
-        if folder.is_dir():
-            for path in sorted(folder.iterdir()):
-                if path.is_file() and not path.name.startswith("."):
-                    found.append((name, path))
-    return found
 
 
 # Geography before persons, so a run that brings both assigns with the new areas.

@@ -51,6 +51,15 @@ def run_pipeline(home: Home, erzwungen: bool = False) -> bool:
                                         run_config={"loggers": {"spm_console": {}}}, tags=tags)
     finally:
         hintergrund_abwarten()
+    if result.success:
+        from dagster_project.defs.laufstand import letzte_eingaben
+        from dagster_project.publishing.eingaben import marke_schreiben
+
+        try:
+            letzte = letzte_eingaben(instance)
+        finally:
+            instance.dispose()
+        marke_schreiben(home, letzte)
     if not result.success:
         from dagster_project.cli.status import run_problems
 
@@ -164,14 +173,22 @@ def _demo_postgres(home, url: str | None) -> None:
 def _nothing_new(home: Home) -> bool:
     """True (and says so) when the last run succeeded with the same deliveries, settings and
     code and the inbox is empty: the run would publish the same values again."""
-    import dagster as dg
+    from dagster_project.publishing import eingaben
 
-    from dagster_project.defs.laufstand import NICHTS_NEUES, letzte_eingaben
-    from dagster_project.publishing.eingaben import nothing_new
+    if not eingaben.nichts_neues_laut_marke(home):
+        import dagster as dg
 
-    if not nothing_new(home, letzte_eingaben(dg.DagsterInstance.get())):
-        return False
-    _say(NICHTS_NEUES)
+        from dagster_project.defs.laufstand import letzte_eingaben
+
+        instance = dg.DagsterInstance.get()
+        try:
+            letzte = letzte_eingaben(instance)
+        finally:
+            instance.dispose()
+        eingaben.marke_schreiben(home, letzte)
+        if not eingaben.nothing_new(home, letzte):
+            return False
+    _say(eingaben.NICHTS_NEUES)
     _say("Einen Lauf trotzdem starten: spm run --erzwingen")
     return True
 

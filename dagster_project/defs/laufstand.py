@@ -4,12 +4,11 @@ with nothing new can be skipped by the schedule and by `spm run`."""
 
 import dagster as dg
 
+from dagster_project.publishing.eingaben import NICHTS_NEUES  # noqa: F401 (re-exported)
+
 JOB = "spm_nightly"
 PUBLISH_KEY = dg.AssetKey(["published", "spm_duckdb"])
 EINGABEN = "eingaben"
-NICHTS_NEUES = ("Nichts Neues seit dem letzten erfolgreichen Lauf: keine neue Lieferung im "
-                "Eingang, keine geänderte Einstellung, kein geänderter Programmcode. Die "
-                "veröffentlichte Fassung bleibt unverändert.")
 
 
 def letzte_eingaben(instance: dg.DagsterInstance) -> str | None:
