@@ -12,6 +12,7 @@ from dagster_project.defs.dbt.resource import SpmDbtCliResource
 from dagster_project.defs.ingestion.assets import raw_gemeinden, source_assets
 from dagster_project.defs.ingestion.checks import contract_checks
 from dagster_project.defs.publishing.assets import published_spm_duckdb, quality_report
+from dagster_project.defs.publishing.berichte import published_berichte
 from dagster_project.defs.publishing.postgres import published_postgres
 from dagster_project.defs.resources import SpmHomeResource
 from dagster_project.defs.schedules import nightly_job, nightly_schedule
@@ -22,7 +23,7 @@ activate()
 
 defs = dg.Definitions(
     assets=[*source_assets, raw_gemeinden, spm_dbt_assets, published_spm_duckdb,
-            quality_report, published_postgres],
+            quality_report, published_postgres, published_berichte],
     asset_checks=contract_checks,
     jobs=[nightly_job],
     schedules=[nightly_schedule],

@@ -1,6 +1,6 @@
 """The settings of a home as the warehouse uses them: the file `config/settings.yaml` read by
 `ingestion.settings`, with its engine sections read into the typed configurations of
-`dagster_project.lib` (Sozialindex, Geheimhaltung) and checked.
+`dagster_project.lib` (Sozialindex, Geheimhaltung) and of the reports, and checked.
 
 Everything above `ingestion` and `lib` loads settings through `load_settings` here, so a
 wrong engine section stops a run with a message that names the file and the key. The dbt
@@ -16,6 +16,7 @@ from dagster_project.lib.geheimhaltung.config import (
     config_from_mapping,
     config_to_vars,
 )
+from dagster_project.lib.karten import BerichtConfigError, bericht_config
 from dagster_project.lib.sozialindex import SozialindexConfig, SozialindexConfigError
 from ingestion import settings as _file
 from ingestion.settings import DEFAULT_SETTINGS_TEXT, Settings, write_default_settings
@@ -35,7 +36,8 @@ def load_settings(config_dir: Path) -> Settings:
     try:
         sozialindex_config(settings)
         geheimhaltung_config(settings)
-    except (SozialindexConfigError, GeheimhaltungConfigError) as exc:
+        bericht_config(settings.berichte)
+    except (SozialindexConfigError, GeheimhaltungConfigError, BerichtConfigError) as exc:
         raise ValueError(f"{config_dir / 'settings.yaml'}: {exc}") from exc
     return settings
 

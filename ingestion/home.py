@@ -88,11 +88,10 @@ class Home:
 
     def create(self) -> "Home":
         """Create every folder of the layout (idempotent)."""
-        # published/parquet, excel and csv are symlinks into the current version (written by
-        # the publishing step), never plain folders.
+        # published/parquet, excel, csv and berichte are symlinks into the current version
+        # (written by the publishing and report steps), never plain folders.
         for path in (self.inbox, self.archive, self.warehouse_dir, self.published,
-                     self.published_versions, self.published / "berichte", self.quality,
-                     self.logs,
+                     self.published_versions, self.quality, self.logs,
                      self.config, self.dagster_home):
             path.mkdir(parents=True, exist_ok=True)
         for source in SOURCES:

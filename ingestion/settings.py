@@ -77,6 +77,19 @@ geheimhaltung:
   # Schutzbereich: kein primär gesperrter Wert darf aus den veröffentlichten Tabellen
   # genauer als auf plus/minus so viele Fälle eingegrenzt werden können.
   schutzbereich: 2
+
+# Berichte und Atlas (published/berichte/, siehe docs/berichte.md): Klassen der Karten.
+berichte:
+  # quantile (gleich viele Räume je Klasse), gleich (gleiche Intervalle) oder stdabw
+  # (Standardabweichungen um den Mittelwert); berechnet über alle Räume des Kreises.
+  klassen: quantile
+  # Zahl der Klassen (3 bis 7).
+  anzahl_klassen: 5
+  # Eigene Farben, hell bis dunkel, so viele wie Klassen (leer: Voreinstellung), z. B.
+  # farben: ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
+  farben: []
+  # Gliederung der Karten.
+  gliederung: sozialraum
 """
 
 
@@ -93,6 +106,7 @@ class Settings:
     # checked by dagster_project.settings
     sozialindex: Mapping = field(default_factory=dict)
     geheimhaltung: Mapping = field(default_factory=dict)
+    berichte: Mapping = field(default_factory=dict)
 
 
 def load_settings(config_dir: Path) -> Settings:
@@ -108,7 +122,7 @@ def load_settings(config_dir: Path) -> Settings:
         raise ValueError(f"{path}: unbekannte Einstellung(en): {', '.join(unknown)}")
     if "seu_pool_jahre" in data:
         data["seu_pool_jahre"] = _check_pool_jahre(path, data["seu_pool_jahre"])
-    for section in ("sozialindex", "geheimhaltung"):
+    for section in ("sozialindex", "geheimhaltung", "berichte"):
         if section in data:
             data[section] = _section(path, section, data[section])
     return Settings(**data)

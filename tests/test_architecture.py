@@ -28,6 +28,7 @@ RANKS = {
     "dagster_project.publishing": 2,
     "dagster_project.quality": 2,
     "dagster_project.doku": 2,
+    "dagster_project.reports": 2,
     "dagster_project.defs": 3,
     "dagster_project.definitions": 4,
     "dagster_project.cli": 5,

@@ -102,6 +102,7 @@ def _summary(home: Home) -> None:
     _say("Dagster-Oberfläche (Assets, Läufe, Prüfungen):")
     _say(f"  SPM_HOME={home.root} DAGSTER_HOME={home.dagster_home} "
          ".venv/bin/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000")
+    _say(f"Berichte und Atlas (im Browser öffnen): {home.published / 'berichte' / 'index.html'}")
     _say(f"Qualitätsbericht (privat): {home.quality / 'bericht.html'}")
     _say("Dokumentation: docs/betrieb.md (Betrieb), docs/lieferungen.md (für die Fachämter), "
          "docs/architecture.md (Aufbau)")
@@ -271,6 +272,19 @@ def cmd_publish(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from dagster_project.environment import activate
+    from dagster_project.reports.bauen import BerichtFehler, berichte_bauen
+
+    home = activate(args.home)
+    try:
+        berichte_bauen(home, log=_progress)
+    except (BerichtFehler, ValueError) as exc:
+        _say(f"FEHLER: {exc}")
+        return 1
+    return 0
+
+
 def cmd_status(args) -> int:
     from dagster_project.cli.status import print_status
     from ingestion.home import resolve_home
@@ -331,6 +345,16 @@ def build_parser() -> argparse.ArgumentParser:
                               "Einstellungen, sonst spm_public)")
     publish.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     publish.set_defaults(func=cmd_publish)
+
+    report = sub.add_parser(
+        "report", help="Sozialberichte und Atlas neu erstellen (published/berichte/)",
+        description="Erstellt die HTML-Berichte (Atlas des Kreises, Sozialbericht je Gemeinde, "
+                    "Steckbriefe) aus der aktuellen veröffentlichten Fassung neu, z. B. nach "
+                    "einer Änderung der Klassen oder Farben (Abschnitt berichte: in "
+                    "config/settings.yaml). Der nächtliche Lauf erstellt sie selbst. Siehe "
+                    "docs/berichte.md.")
+    report.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    report.set_defaults(func=cmd_report)
 
     status = sub.add_parser("status", help="Datenstand je Quelle und Gemeinde, Quarantäne, Läufe",
                             description="Zeigt je Quelle die Stichtage, Zeilen, Quarantäne, die "

@@ -27,7 +27,7 @@ NICHTS_NEUES = ("Nichts Neues seit dem letzten erfolgreichen Lauf: keine neue Li
 CODE_FOLDERS = ("dagster_project", "ingestion", "expectations", "dbt_spm/models",
                 "dbt_spm/macros", "dbt_spm/seeds", "dbt_spm/tests")
 CODE_FILES = ("dbt_spm/dbt_project.yml", "dbt_spm/profiles.yml")
-CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv", ".md", ".json"}
+CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv", ".md", ".json", ".css", ".js"}
 PACKAGES = ("duckdb", "dbt-core", "dbt-duckdb", "dagster", "dagster-dbt", "great-expectations",
             "highspy", "pandas", "numpy", "scipy")
 

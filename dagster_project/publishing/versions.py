@@ -136,8 +136,10 @@ def replace_current(home: Home, new_link: Path, log: Log) -> None:
     os.replace(new_link, link)
 
 
-def ensure_folder_links(home: Home, log: Log) -> None:
-    for name in LINKED_FOLDERS:
+def ensure_folder_links(home: Home, log: Log, namen: tuple[str, ...] = LINKED_FOLDERS) -> None:
+    """`published/<name>` as a fixed link to `aktuell/<name>` (a plain folder of an older
+    home is replaced: removed when empty, moved aside otherwise)."""
+    for name in namen:
         link, target = home.published / name, f"{CURRENT}/{name}"
         if link.is_symlink():
             if os.readlink(link) == target:
