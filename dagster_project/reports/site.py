@@ -14,8 +14,10 @@ both are grey with their own legend entry.
 """
 
 import json
+import os
 import re
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -37,8 +39,9 @@ from dagster_project.lib.karten import (
     zahl,
 )
 from dagster_project.publishing.gebiete import Gebiet
-from dagster_project.reports import svg
+from dagster_project.reports import png, svg
 from dagster_project.reports.daten import Daten, wert_oder_none
+from dagster_project.reports.png import karten_einer_gemeinde
 
 ASSETS = Path(__file__).parent / "assets"
 TEXT_GESPERRT = "gesperrt (Geheimhaltung)"
@@ -252,9 +255,11 @@ class Site:
             if basis is not None:
                 flaechen = self.flaechen(code, jahr, lambda r: f"raum/{raum_datei(r)}")
                 karte = basis.svg(flaechen, label=f"Karte {code} {jahr}")
+                bild = f"{png.ORDNER}/{png.png_name(code, jahr)}"
                 teile.append(f'<div class="zeile"><figure class="kartenfeld">{karte}'
-                             f"<figcaption>{escape(self.name[code])}, {jahr}</figcaption>"
-                             f"</figure>{self.legende_html(code, jahr)}</div>")
+                             f"<figcaption>{escape(self.name[code])}, {jahr} "
+                             f'(<a class="png" href="{bild}">Karte als PNG für Word/PDF</a>)'
+                             f"</figcaption></figure>{self.legende_html(code, jahr)}</div>")
             teile.append(self.balken(code, gebiet, raeume, jahr))
             teile.append(self.zeitreihe(code, gebiet, raeume, jahre))
             zeilen = [(self.raum_name.get(r, r), self.c.gliederung, r) for r in raeume]
@@ -639,10 +644,24 @@ def baue_site(daten: Daten, config: BerichtConfig, ziel: Path) -> dict[str, int]
     for name in ("spm.css", "spm.js"):
         (ziel / "assets" / name).write_bytes((ASSETS / name).read_bytes())
     umrisse = kommune_umrisse(site)
+    site.umrisse = umrisse
     alle = {r: v for r, v in site.geoms.items()}
     atlas_basis = svg.Kartenbasis(alle, list(umrisse.values()), breite=760) if alle else None
     (ziel / "index.html").write_text(site.atlas(atlas_basis), encoding="utf-8")
-    zahlen = {"gemeinden": 0, "kapitel": 0, "steckbriefe": 0, "seiten": 1}
+    zahlen = {"gemeinden": 0, "kapitel": 0, "steckbriefe": 0, "seiten": 1, "png": 0}
+    # the PNG maps are drawn by Pillow, which leaves the GIL in its drawing and encoding:
+    # threads draw them while this one writes the pages
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        bilder = [pool.submit(karten_einer_gemeinde, site, gebiet,
+                              ziel / gebiet.dateiname / png.ORDNER)
+                  for gebiet in daten.kommunen]
+        _seiten(site, daten, ziel, umrisse, zahlen)
+        zahlen["png"] = sum(b.result() for b in bilder)
+    zahlen["seiten"] = sum(1 for _ in ziel.rglob("*.html"))
+    return zahlen
+
+
+def _seiten(site: Site, daten: Daten, ziel: Path, umrisse: dict, zahlen: dict) -> None:
     for gebiet in daten.kommunen:
         ordner = ziel / gebiet.dateiname
         (ordner / "raum").mkdir(parents=True)
@@ -661,5 +680,3 @@ def baue_site(daten: Daten, config: BerichtConfig, ziel: Path) -> dict[str, int]
                 site.steckbrief(gebiet, raum_id, basis), encoding="utf-8")
             zahlen["steckbriefe"] += 1
         zahlen["gemeinden"] += 1
-    zahlen["seiten"] = sum(1 for _ in ziel.rglob("*.html"))
-    return zahlen

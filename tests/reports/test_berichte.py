@@ -195,3 +195,54 @@ def test_spm_report_rebuilds_with_new_breaks_and_a_bad_setting_keeps_the_site(de
     assert index.read_bytes() == before
     version = aktuelle_version(home)
     assert not list(version.glob(".berichte*"))
+
+
+def test_png_maps_for_every_municipality_and_indicator_with_the_map_colours(site):
+    from PIL import Image
+
+    from dagster_project.reports.png import BREITE, HOEHE, SS, _Rahmen
+    from dagster_project.reports.svg import geometrie
+
+    home, root, pub = site
+    kommunen = [r[1] for r in pub.raeume if r[0] == "kommune"]
+    codes = sorted({k[0] for k in pub.werte})
+    sampled = 0
+    for ags in kommunen:
+        folder = next(p for p in root.iterdir() if p.name.startswith(ags + "_"))
+        pngs = sorted((folder / "karten").glob("*.png"))
+        assert {p.name.split("_")[0] for p in pngs} == set(codes)
+        # every chapter links its maps' PNGs, and they exist
+        for chapter in folder.glob("*.html"):
+            for href in re.findall(r'href="(karten/[^"]+\.png)"', chapter.read_text("utf-8")):
+                assert (folder / href).is_file(), href
+        # the colour inside each area is the colour of the HTML map
+        chapter = folder / "soziale-lage-sgb-ii.html"
+        fills = {(a["data-code"], a["data-raum"]): (a["fill"], int(a["data-jahr"]))
+                 for a in lies(chapter).pfade if "data-code" in a}
+        geoms = {raum_id: geometrie(text) for raum_id, text in _geometries(home, ags)}
+        rahmen = _Rahmen(list(geoms.values()), (20, 110, 740, 830))
+        code = "S03"
+        fill, jahr = next(v for (c, _), v in fills.items() if c == code)
+        image = Image.open(folder / "karten" / f"{code}_{jahr}.png").convert("RGB")
+        assert image.size == (BREITE, HOEHE)
+        for raum_id, geom in geoms.items():
+            point = geom.representative_point()
+            x, y = rahmen.ringe(point.buffer(1e-9))[0][0]
+            pixel = image.getpixel((int(x / SS), int(y / SS)))
+            want = fills[(code, raum_id)][0]
+            rgb = tuple(int(want[i:i + 2], 16) for i in (1, 3, 5))
+            assert all(abs(a - b) <= 8 for a, b in zip(pixel, rgb, strict=True)), \
+                (ags, raum_id, pixel, want)
+            sampled += 1
+    assert sampled > 5
+
+
+def _geometries(home, ags):
+    import duckdb
+
+    con = duckdb.connect(str(aktuelle_version(home) / "spm.duckdb"), read_only=True)
+    try:
+        return con.execute("select raum_id, geometrie from raeume where gliederung = "
+                           "'sozialraum' and ags = ? and geometrie is not null", [ags]).fetchall()
+    finally:
+        con.close()
