@@ -240,7 +240,8 @@ def render(katalog: list[dict[str, str]] | None = None, pool_jahre: int | None =
         "nicht gefunden wird, zählt für Gemeinde und Kreis und in der Gemeinde im Raum „ohne "
         "Zuordnung“.",
         "- Wert = Faktor × Zähler / Nenner (Prozent: 100, „je 1.000“: 1.000, „je 10.000“: "
-        "10.000); gespeichert ungerundet, angezeigt mit zwei Nachkommastellen und "
+        "10.000); gespeichert ungerundet (spm.duckdb, Parquet, PostgreSQL), in Excel, CSV "
+        "und den Berichten angezeigt mit einer Nachkommastelle (Anzahlen ganzzahlig) und "
         "Dezimalkomma.",
         "- Status jedes Werts: `ok`; `kein_nenner` (Nenner fehlt oder ist 0, kein Wert); "
         "`keine_daten` (für den Raum liegt in diesem Jahr keine Lieferung vor); `gesperrt` "

@@ -10,7 +10,7 @@ Layout, chosen for planners who compare areas and years:
   municipality and the county for comparison. Header row frozen, autofilter on it,
   footnotes (signs, Stichtage, Bezugszeitraum of pooled values) below the table;
 - sheet "Räume": the areas with Gliederung, name, validity and area.
-Values are numbers (unrounded, as published) with the number format `#,##0.00` (counts
+Values are numbers (unrounded, as published) with the number format `#,##0.0` (counts
 `#,##0`): Excel and LibreOffice show them with the decimal comma and thousands points of a
 German locale. Suppressed cells (the one status `gesperrt`, whether suppressed primarily
 or secondarily: the footnote does not tell) show "•", cells without a value for want of a
@@ -44,7 +44,7 @@ from dagster_project.publishing.gebiete import (
 
 ZEICHEN_GESPERRT = "•"
 ZEICHEN_KEIN_WERT = "–"
-FORMAT_WERT = "#,##0.00"
+FORMAT_WERT = "#,##0.0"
 FORMAT_ANZAHL = "#,##0"
 FORMAT_DATUM = "DD.MM.YYYY"
 
@@ -58,7 +58,8 @@ FUSSNOTE_GESPERRT = f"{ZEICHEN_GESPERRT} = {ERKLAERUNG_GESPERRT}"
 FUSSNOTE_KEIN_WERT = f"{ZEICHEN_KEIN_WERT} = {ERKLAERUNG_KEIN_WERT}"
 FUSSNOTE_LEER = f"Leeres Feld: {ERKLAERUNG_LEER}"
 FUSSNOTE_ZAHLEN = (
-    "Werte ungerundet gespeichert; angezeigt mit zwei Nachkommastellen (Anzahlen ohne).")
+    "Werte ungerundet gespeichert; angezeigt mit einer Nachkommastelle wie in den Berichten "
+    "(Anzahlen ohne).")
 
 GLIEDERUNG_NAMEN = {"kommune": "Gemeinde", "kreis": "Kreis"}
 KOPF = ["Gliederung", "Raum-ID", "Raum", "Code", "Indikator", "Einheit"]
@@ -75,6 +76,7 @@ FORMATE = {
     "links": {"align": "left"},
     "umbruch": {"text_wrap": True, "valign": "top"},
     "wert": {"num_format": FORMAT_WERT},
+    "index": {"num_format": "0.00"},
     "anzahl": {"num_format": FORMAT_ANZAHL},
     "datum": {"num_format": FORMAT_DATUM},
     "zeitpunkt": {"num_format": "DD.MM.YYYY HH:MM"},
@@ -335,6 +337,174 @@ def _hinweise_sheet(ws: _Blatt, con: duckdb.DuckDBPyConnection, gebiet: Gebiet, 
     _widths(ws, {1: 34, 2: 100, 3: 24})
 
 
+# the further tables of the published schema, one sheet each: (table, sheet title,
+# [(column, header, format)], order); what a Gebiet's files hold (`select_rows`)
+WEITERE_BLAETTER = (
+    ("sozialindex", "Sozialindex", [
+        ("gliederung", "Gliederung", None), ("raum_id", "Raum-ID", None),
+        ("raum_name", "Raum", None), ("berichtsjahr", "Berichtsjahr", "links"),
+        ("status_index", "Status-Index", "index"), ("status_klasse", "Statusklasse", None),
+        ("dynamik_index", "Dynamik-Index", "index"), ("dynamik_klasse", "Dynamikklasse", None),
+        ("hinweis", "Hinweis", None)],
+     "gliederung, raum_id, berichtsjahr"),
+    ("hze_hilfearten", "Hilfearten", [
+        ("gliederung", "Gliederung", None), ("raum_id", "Raum-ID", None),
+        ("raum_name", "Raum", None), ("berichtsjahr", "Berichtsjahr", "links"),
+        ("hilfeart", "Hilfeart", None), ("anzahl_faelle", "Fälle im Jahr", "anzahl"),
+        ("anzahl_laufend", "laufend am Stichtag", "anzahl"),
+        ("anzahl_neu", "neu im Jahr", "anzahl"), ("ausgaben_euro", "Ausgaben (EUR)", "anzahl"),
+        ("status", "Status", None)],
+     "gliederung, raum_id, berichtsjahr, hilfeart"),
+    ("bevoelkerung", "Bevölkerung", "breit", None),
+    ("datenstand", "Datenstand", None, None),
+    ("qualitaet", "Qualität", None, None),
+)
+
+
+def _tabellen_sheet(ws: _Blatt, con: duckdb.DuckDBPyConnection, gebiet: Gebiet, table: str,
+                    spalten: list | None, order: str | None) -> int:
+    """One published table as a sheet: the Gebiet's rows, German headers, a blank value of
+    a row with status `gesperrt` as "•"; returns the rows."""
+    present = columns(con, table)
+    if spalten is None:
+        spalten = [(c, c, None) for c in present]
+    spalten = [s for s in spalten if s[0] in present]
+    query = select_rows(con, table, gebiet)
+    if order:
+        keys = ", ".join(f"t.{c}" for c in order.split(", ") if c in present)
+        query = query.replace(" order by t.rowid", f" order by {keys}, t.rowid")
+    names = [c for c, _, _ in spalten]
+    status = present.index("status") if "status" in present else None
+    cursor = con.execute(query)
+    _header(ws, [label for _, label, _ in spalten])
+    rows = 0
+    index = [present.index(c) for c in names]
+    numbers = [fmt in ("anzahl", "wert", "index") for _, _, fmt in spalten]
+    formats = [ws.formate[fmt] if fmt else None for _, _, fmt in spalten]
+    rechts = ws.formate["rechts"]
+    sheet = ws.ws
+    while batch := cursor.fetchmany(10_000):
+        for record in batch:
+            gesperrt = status is not None and record[status] == GESPERRT
+            for col, i in enumerate(index):
+                value = record[i]
+                if value is None:
+                    if gesperrt and numbers[col]:
+                        sheet.write_string(rows + 1, col, ZEICHEN_GESPERRT, rechts)
+                elif numbers[col] or isinstance(value, int | float | Decimal) \
+                        and not isinstance(value, bool):
+                    sheet.write_number(rows + 1, col, float(value),
+                                       formats[col] or ws.formate["wert"])
+                elif isinstance(value, str):
+                    if names[col] == "gliederung":
+                        value = gliederung_name(value)
+                    sheet.write_string(rows + 1, col, value, formats[col])
+                else:
+                    value = _plain(value)
+                    fmt = ("zeitpunkt" if isinstance(value, dt.datetime) else
+                           "datum" if isinstance(value, dt.date) else None)
+                    ws.write(rows + 2, col + 1, value, fmt)
+            rows += 1
+    ws.header_frozen_with_filter(rows + 1, len(spalten))
+    for col, (_, label, _) in enumerate(spalten, start=1):
+        _widths(ws, {col: max(12, min(40, len(label) + 4))})
+    return rows
+
+
+GESCHLECHT = {"m": "männlich", "w": "weiblich", "d": "divers", "o": "ohne Angabe"}
+
+
+def _bevoelkerung_sheet(ws: _Blatt, con: duckdb.DuckDBPyConnection, gebiet: Gebiet) -> int:
+    """The population by area, Berichtsjahr and age group in rows, sex and nationality in
+    columns (a fifth of the cells of the long table, and how people read it)."""
+    query = select_rows(con, "bevoelkerung", gebiet).replace(
+        "select t.* ", "select t.gliederung, t.raum_id, t.raum_name, t.berichtsjahr, "
+        "t.altersgruppe, t.alter_von, t.geschlecht, t.staatsangehoerigkeit, t.anzahl ")
+    records = con.execute(query).fetchall()
+    spalten = sorted({(r[6], r[7]) for r in records},
+                     key=lambda k: (list(GESCHLECHT).index(k[0]) if k[0] in GESCHLECHT
+                                    else 9, k))
+    lines: dict[tuple, dict] = {}
+    for g, raum_id, name, jahr, gruppe, von, geschlecht, staat, anzahl in records:
+        key = (_area_order(g, raum_id), jahr, von if von is not None else -1, gruppe)
+        line = lines.setdefault(key, {"kopf": (gliederung_name(g), raum_id, name, jahr,
+                                               gruppe), "werte": {}})
+        line["werte"][(geschlecht, staat)] = anzahl
+    labels = ["Gliederung", "Raum-ID", "Raum", "Berichtsjahr", "Altersgruppe",
+              *(f"{GESCHLECHT.get(g, g)}, {st}" for g, st in spalten)]
+    _header(ws, labels)
+    sheet, anzahl_format = ws.ws, ws.formate["anzahl"]
+    for row, key in enumerate(sorted(lines), start=1):
+        line = lines[key]
+        for col, value in enumerate(line["kopf"]):
+            if isinstance(value, str):
+                sheet.write_string(row, col, value)
+            elif value is not None:
+                sheet.write_number(row, col, value)
+        for offset, spalte in enumerate(spalten, start=5):
+            value = line["werte"].get(spalte)
+            if value is not None:
+                sheet.write_number(row, offset, float(value), anzahl_format)
+    ws.header_frozen_with_filter(len(lines) + 1, len(labels))
+    _widths(ws, {1: 14, 2: 16, 3: 30, 4: 12, 5: 13})
+    _widths(ws, {6 + i: 20 for i in range(len(spalten))})
+    return len(lines)
+
+
+def _diagramme(wb, daten: _Blatt, bereiche: list[str], by_bereich: dict,
+               gebiet: Gebiet, taken: set[str]) -> list[str]:
+    """One chart sheet per Bereich: its first rate, the newest Berichtsjahr, per Sozialraum
+    of the Gebiet, with the municipality and the county for comparison. The chart reads a
+    hidden sheet of its own numbers where a suppressed or missing value is a blank cell
+    (Excel draws a gap, never a bar of 0)."""
+    titles = []
+    for col, label in enumerate(("Code", "Berichtsjahr", "Raum-ID", "Raum", "Wert"), start=1):
+        daten.write(1, col, label, "fett")
+    row = 1
+    for bereich in bereiche:
+        rows = by_bereich.get(bereich) or []
+        rates = [r for r in rows if r["einheit"] != "Anzahl"]
+        if not rates:
+            continue
+        code = min(rates, key=lambda r: (r["reihenfolge"], r["code"]))["code"]
+        mine = [r for r in rates if r["code"] == code]
+        jahr = max(r["berichtsjahr"] for r in mine)
+        areas = sorted((r for r in mine if r["berichtsjahr"] == jahr
+                        and r["gliederung"] in ("sozialraum", "kommune", "kreis")
+                        and not r["raum_id"].endswith("-OZ")),
+                       key=lambda r: _area_order(r["gliederung"], r["raum_id"]))
+        if not areas:
+            continue
+        first = row
+        for r in areas:
+            row += 1
+            label = r["raum_name"] if r["gliederung"] == "sozialraum" else (
+                f"{r['raum_name']} ({gliederung_name(r['gliederung'])})")
+            shown = r["wert"] if r["status"] == "ok" and r["wert"] is not None else None
+            for col, value in enumerate((code, jahr, r["raum_id"], label), start=1):
+                daten.write(row, col, value)
+            daten.write(row, 5, None if shown is None else float(shown), "wert")
+        title = _sheet_title(f"Diagramm {bereich}", taken)
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series({
+            "name": f"{code} {jahr}",
+            "categories": [daten.title, first, 3, row - 1, 3],
+            "values": [daten.title, first, 4, row - 1, 4],
+            "fill": {"color": "#6B8FB5"},
+            "data_labels": {"value": True, "num_format": "#,##0.0"},
+        })
+        chart.set_title({"name": f"{code} {mine[0]['indikator']} ({mine[0]['einheit']}), "
+                                 f"{jahr} – {gebiet.name}"})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"reverse": True})
+        chart.set_x_axis({"num_format": "#,##0.0"})
+        chart.show_blanks_as("gap")
+        sheet = wb.add_chartsheet(title)
+        sheet.set_chart(chart)
+        titles.append(title)
+    return titles
+
+
 def _plain(value):
     """A value the workbook can store: dates without time zone, other types as text."""
     if isinstance(value, dt.datetime):
@@ -384,6 +554,22 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path, gebiet: Gebiet, *
     _raeume_sheet(raeume, con, gebiet)
     inhalt.append(("Räume", "die Räume mit Gliederung, Gemeinde, Gültigkeit der Gliederung "
                             "und Fläche"))
+    vorhanden = tables(con)
+    for table, title, spalten, order in WEITERE_BLAETTER:
+        if table not in vorhanden:
+            continue
+        ws = blatt(_sheet_title(title, taken))
+        if spalten == "breit":
+            sheets[ws.title] = _bevoelkerung_sheet(ws, con, gebiet)
+        else:
+            sheets[ws.title] = _tabellen_sheet(ws, con, gebiet, table, spalten, order)
+        inhalt.append((ws.title, f"die Tabelle {table} ({sheets[ws.title]} Zeilen)"))
+    daten = blatt(_sheet_title("Diagrammdaten", taken))
+    daten.ws.hide()
+    for title in _diagramme(wb, daten, bereiche, by_bereich, gebiet, taken):
+        inhalt.append((title, "Balkendiagramm des ersten Anteils des Bereichs im neuesten "
+                              "Berichtsjahr je Sozialraum, mit Gemeinde und Kreis; gesperrte "
+                              "Werte als Lücke"))
     _hinweise_sheet(hinweise, con, gebiet, version=version, zeitpunkt=zeitpunkt, inhalt=inhalt,
                     ohne_werte=[b for b in bereiche if b not in by_bereich])
     wb.close()

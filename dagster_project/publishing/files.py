@@ -108,18 +108,74 @@ def _csv_rows(batch: list[tuple], formats: list) -> list[list[str]]:
              zip(formats, row, strict=True)] for row in batch]
 
 
+# CSV files are read by people (issue 13): sorted by indicator, Gliederung, area and year,
+# and the values of the indicator tables rounded as the reports show them (counts whole,
+# everything else one decimal); DuckDB, Parquet and PostgreSQL keep full precision.
+CSV_ORDER = ("code", "gliederung", "raum_id", "berichtsjahr", "hilfeart", "alter_von",
+             "geschlecht", "staatsangehoerigkeit")
+CSV_GANZ = {"indikatorwerte": ("zaehler", "nenner"),
+            "hze_hilfearten": ("anzahl_faelle", "anzahl_laufend", "anzahl_neu",
+                               "ausgaben_euro"),
+            "bevoelkerung": ("anzahl",)}
+
+
+def _ganz(value) -> str:
+    text = f"{value:.0f}"
+    return "0" if text == "-0" else text
+
+
+def _eine_stelle(value) -> str:
+    text = f"{value:.1f}".replace(".", ",")
+    return "0,0" if text == "-0,0" else text
+
+
+def _csv_select(con: duckdb.DuckDBPyConnection, table: str, gebiet: Gebiet) -> str:
+    """The rows of `table` for `gebiet`, sorted for reading when the table has an area or
+    indicator key (else in the table's stored order)."""
+    query = select_rows(con, table, gebiet)
+    keys = [c for c in CSV_ORDER if c in columns(con, table)]
+    if "raum_id" not in keys:       # the catalogue, the checks: in their own order
+        return query
+    order = ", ".join(f't."{c}"' for c in keys)
+    return query.replace(" order by t.rowid", f" order by {order}, t.rowid")
+
+
+def _gerundet(table: str, names: list[str]):
+    """A function that rounds the value columns of a row of `table` (as text), or None."""
+    ganz = [names.index(c) for c in CSV_GANZ.get(table, ()) if c in names]
+    wert = names.index("wert") if table == "indikatorwerte" and "wert" in names else None
+    einheit = names.index("einheit") if "einheit" in names else None
+    if not ganz and wert is None:
+        return None
+
+    def runden(row: tuple) -> tuple:
+        row = list(row)
+        for i in ganz:
+            if row[i] is not None and row[i] == row[i]:
+                row[i] = _ganz(row[i])
+        if wert is not None and row[wert] is not None and row[wert] == row[wert]:
+            anzahl = einheit is not None and row[einheit] == "Anzahl"
+            row[wert] = _ganz(row[wert]) if anzahl else _eine_stelle(row[wert])
+        return tuple(row)
+    return runden
+
+
 def write_csv(con: duckdb.DuckDBPyConnection, table: str, gebiet: Gebiet, path: Path) -> int:
     """The rows of `table` for `gebiet` as German CSV (`;`, decimal comma, UTF-8 with BOM,
     dates TT.MM.JJJJ, headers = the published column names); returns the rows written.
-    Suppressed values are empty; the `status` column says why."""
-    cursor = con.execute(select_rows(con, table, gebiet))
+    Suppressed values are empty; the `status` column says why. Rows sorted and indicator
+    values rounded for reading (`CSV_ORDER`, `CSV_GANZ`)."""
+    cursor = con.execute(_csv_select(con, table, gebiet))
     names = [d[0] for d in cursor.description]
+    runden = _gerundet(table, names)
     formats: list = [None] * len(names)
     rows = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
         writer.writerow(names)
         while batch := cursor.fetchmany(10_000):
+            if runden is not None:
+                batch = [runden(row) for row in batch]
             writer.writerows(_csv_rows(batch, formats))
             rows += len(batch)
     return rows
@@ -144,7 +200,10 @@ def _csv_readme(con: duckdb.DuckDBPyConnection, gebiet: Gebiet, version: str,
         "Format: Trennzeichen Semikolon (;), Dezimalkomma, ohne Tausenderpunkte, Zeichensatz "
         "UTF-8 mit BOM, Datumsangaben TT.MM.JJJJ, ja/nein für Wahrheitswerte. Die "
         "Spaltenüberschriften sind die Spaltennamen der veröffentlichten Tabellen (wie in "
-        "spm.duckdb, Parquet und PostgreSQL). Werte ungerundet.",
+        "spm.duckdb, Parquet und PostgreSQL). Zeilen sortiert nach Indikator (code), "
+        "Gliederung, Raum und Berichtsjahr. Werte der Indikatoren wie in den Berichten "
+        "gerundet: Anzahlen, Zähler, Nenner, Fallzahlen und Ausgaben ganzzahlig, alle anderen "
+        "Werte mit einer Nachkommastelle; ungerundet in spm.duckdb, Parquet und PostgreSQL.",
         "",
         "Zeichenerklärung (Spalte status):",
         f"  {GESPERRT}: {TEXT_GESPERRT} In Excel „{ZEICHEN_GESPERRT}“. In indikatorwerte "

@@ -34,7 +34,7 @@ from dagster_project.publishing.versions import (
 from ingestion.home import Home
 
 BOM = b"\xef\xbb\xbf"
-GERMAN_FORMATS = {"#,##0.00", "#,##0"}
+GERMAN_FORMATS = {"#,##0.0", "#,##0"}
 KOPF = ["Gliederung", "Raum-ID", "Raum", "Code", "Indikator", "Einheit"]
 
 
@@ -65,8 +65,8 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def german(value: float, decimals: int = 2) -> str:
-    """How a German locale shows `value` with `#,##0.00` / `#,##0`."""
+def german(value: float, decimals: int = 1) -> str:
+    """How a German locale shows `value` with `#,##0.0` / `#,##0`."""
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
@@ -236,17 +236,21 @@ def test_csv_per_municipality_in_german_format(demo_run):
     text = (folder / "indikatorwerte.csv").read_bytes()[len(BOM):].decode("utf-8")
     lines = text.splitlines()
     assert all(";" in line for line in lines)
-    frame = pd.read_csv(folder / "indikatorwerte.csv", sep=";", decimal=",",
-                        encoding="utf-8-sig",
+    frame = pd.read_csv(folder / "indikatorwerte.csv", sep=";", encoding="utf-8-sig",
                         dtype={"ags": str, "raum_id": str, "bezugszeitraum": str,
-                               "stichtag": str})
+                               "stichtag": str, "wert": str, "zaehler": str, "nenner": str},
+                        keep_default_na=False)
     expected = query(db, "select * from indikatorwerte where ags = ? or ags = ? "
                          "or gliederung = 'kreis'", [ags, kreis_ags])
     assert len(frame) == len(expected) > 0
     assert set(frame.ags) == {ags, kreis_ags}
-    # decimal comma: a share such as 19,387448... and no decimal point in the value columns
+    # decimal comma, rounded as in the reports: a share such as 19,4; counts whole
     share = expected[(expected.code == "B02") & (expected.raum_id == ags)].iloc[0]
-    assert f";{repr(float(share.wert)).replace('.', ',')};%;" in text
+    assert f";{float(share.wert):.1f};%;".replace(".", ",") in text
+    # sorted for reading: indicator, Gliederung, area, Berichtsjahr
+    keys = list(zip(frame.code, frame.gliederung, frame.raum_id, frame.berichtsjahr,
+                    strict=True))
+    assert keys == sorted(keys)
     for column in ("zaehler", "nenner", "wert"):
         cells = [line.split(";")[list(frame.columns).index(column)] for line in lines[1:]]
         assert not [c for c in cells if "." in c], column
@@ -255,7 +259,16 @@ def test_csv_per_municipality_in_german_format(demo_run):
     merged = frame.merge(expected, on=["code", "gliederung", "raum_id", "berichtsjahr"],
                          suffixes=("_csv", ""))
     assert len(merged) == len(expected)
-    assert ((merged.wert_csv == merged.wert) | (merged.wert_csv.isna() & merged.wert.isna())).all()
+    def shown(value, einheit, decimals=1):
+        if value is None or value != value:
+            return ""
+        text = f"{value:.0f}" if einheit == "Anzahl" or decimals == 0 else f"{value:.1f}"
+        return text.replace(".", ",")
+
+    for row in merged.itertuples():
+        assert row.wert_csv == shown(row.wert, row.einheit), row
+        assert row.zaehler_csv == shown(row.zaehler, row.einheit, 0), row
+        assert row.nenner_csv == shown(row.nenner, row.einheit, 0), row
     assert (merged.stichtag_csv
             == pd.to_datetime(merged.stichtag).dt.strftime("%d.%m.%Y")).all()
     # tables without an area are complete
@@ -355,8 +368,9 @@ def handmade(tmp_path_factory) -> Path:
 
 def test_suppressed_cells_show_a_bullet_with_a_footnote_in_excel(handmade):
     wb = openpyxl.load_workbook(handmade / "excel" / "05999004_Musterstadt.xlsx")
-    assert wb.sheetnames == ["Hinweise", "Soziale Lage (SGB II)", "Bevölkerungsstruktur",
-                             "Räume"]
+    assert wb.sheetnames[:4] == ["Hinweise", "Soziale Lage (SGB II)", "Bevölkerungsstruktur",
+                                 "Räume"]
+    assert "Diagramm Soziale Lage (SGB II)" in wb.sheetnames
     ws = wb["Soziale Lage (SGB II)"]
     assert ws.freeze_panes == "A2"
     assert [c.value for c in ws[1]] == KOPF + ["2023", "2024"]
@@ -374,7 +388,7 @@ def test_suppressed_cells_show_a_bullet_with_a_footnote_in_excel(handmade):
     assert rows[("S03", "05999004-SR01")][6] is None          # no row for 2023
     kommune = ws.cell(row=5, column=8)                     # S03, Gemeinde, 2024
     assert ws.cell(row=5, column=2).value == "05999004"
-    assert kommune.data_type == "n" and kommune.number_format == "#,##0.00"
+    assert kommune.data_type == "n" and kommune.number_format == "#,##0.0"
     count = ws.cell(row=7, column=8)                       # S01 (Anzahl), Gemeinde, 2024
     assert count.value == 1234 and count.number_format == "#,##0"
     bullet = ws.cell(row=2, column=8)                      # S03, SR01, 2024
@@ -439,7 +453,7 @@ def test_suppressed_values_are_empty_in_csv_with_their_status(handmade):
     assert by_area["05999004-SR02/2024"] == \
         "S03;sozialraum;05999004-SR02;Nord;05999004;2024;31.12.2024;2024;;60;;%;gesperrt"
     assert by_area["05999004/2024"] == ("S03;kommune;05999004;Musterstadt;05999004;2024;"
-                                        "31.12.2024;2024;12;105;11,428571428571429;%;ok")
+                                        "31.12.2024;2024;12;105;11,4;%;ok")
     assert set(by_area) == {"05999004-SR01/2024", "05999004-SR02/2024", "05999004-OZ/2024",
                             "05999004/2024", "05999/2024", "05999004/2023"}
     datenstand = (handmade / "csv" / "05999004" / "datenstand.csv").read_bytes()
