@@ -300,6 +300,54 @@ def check_csv_folder(folder: Path, secrets: Geheimnisse, min_count: int) -> Befu
     return befund
 
 
+# the further sheets of a workbook: table and the published column of each German header
+EXCEL_TABELLEN = {
+    "Sozialindex": ("sozialindex", {
+        "Gliederung": "gliederung", "Raum-ID": "raum_id", "Raum": "raum_name",
+        "Berichtsjahr": "berichtsjahr", "Status-Index": "status_index",
+        "Statusklasse": "status_klasse", "Dynamik-Index": "dynamik_index",
+        "Dynamikklasse": "dynamik_klasse", "Hinweis": "hinweis"}),
+    "Hilfearten": ("hze_hilfearten", {
+        "Gliederung": "gliederung", "Raum-ID": "raum_id", "Raum": "raum_name",
+        "Berichtsjahr": "berichtsjahr", "Hilfeart": "hilfeart",
+        "Fälle im Jahr": "anzahl_faelle", "laufend am Stichtag": "anzahl_laufend",
+        "neu im Jahr": "anzahl_neu", "Ausgaben (EUR)": "ausgaben_euro", "Status": "status"}),
+    "Datenstand": ("datenstand", None),
+    "Qualität": ("qualitaet", None),
+}
+
+
+def _table_sheet(path: Path, title: str, rows: list[list], katalog: pd.DataFrame,
+                 secrets: Geheimnisse, min_count: int) -> Befund:
+    """A sheet holding a published table: the table's rules on what it shows ("•" is a
+    blank figure, the sign of a suppressed one)."""
+    table, names = EXCEL_TABELLEN[title]
+    header = [str(c) for c in rows[0]]
+    columns = [names.get(h, h) for h in header] if names else header
+    frame = pd.DataFrame([[None if v == "•" else v for v in row] for row in rows[1:]],
+                         columns=columns)
+    if "gliederung" in frame.columns:
+        frame["gliederung"] = frame["gliederung"].map(
+            lambda g: EXCEL_GLIEDERUNG.get(g, str(g).lower()) if g is not None else g)
+    befund = leaks_in_frame(table, frame, katalog, secrets, min_count)
+    befund.leaks = [f"{path.name}/{title}: {leak}" for leak in befund.leaks]
+    return befund
+
+
+def _chart_data(path: Path, rows: list[list], werte: pd.DataFrame) -> Befund:
+    """The numbers behind the charts: a suppressed value must be blank."""
+    status = {(r.code, r.raum_id, int(r.berichtsjahr)): r.status for r in werte.itertuples()
+              if r.gliederung in ("sozialraum", "kommune", "kreis")}
+    befund = Befund(tabellen=1)
+    for code, jahr, raum_id, _, value in rows[1:]:
+        if status.get((code, raum_id, int(jahr))) == GESPERRT:
+            befund.gesperrte_zeilen += 1
+            if value is not None:
+                befund.leaks.append(f"{path.name}/Diagrammdaten: {code} {raum_id} {jahr} "
+                                    f"gesperrt, aber {value!r}")
+    return befund
+
+
 def check_workbook(path: Path, reference: dict[str, pd.DataFrame], secrets: Geheimnisse,
                    min_count: int) -> Befund:
     """Headers, every cell, and the value cells of the Bereich sheets against the statuses
@@ -324,7 +372,14 @@ def check_workbook(path: Path, reference: dict[str, pd.DataFrame], secrets: Gehe
                                      for hit in secrets.in_text(value)]
                     if SPERRART in value.lower():
                         befund.leaks.append(f"{path.name}/{ws.title}: nennt {SPERRART}")
-        if ws.title in ("Hinweise", "Räume") or not rows:
+        if ws.title in ("Hinweise", "Räume", "Bevölkerung") or not rows:
+            continue        # no figure of these is ever suppressed (populations are base)
+        if ws.title in EXCEL_TABELLEN:
+            befund.add(_table_sheet(path, ws.title, rows, katalog.reset_index(), secrets,
+                                    min_count))
+            continue
+        if ws.title == "Diagrammdaten":
+            befund.add(_chart_data(path, rows, werte))
             continue
         header = [str(c) if c is not None else "" for c in rows[0]]
         assert header[:len(EXCEL_KOPF)] == EXCEL_KOPF, f"{path.name}/{ws.title}: {header}"
