@@ -369,10 +369,7 @@ def _tabellen_sheet(ws: _Blatt, con: duckdb.DuckDBPyConnection, gebiet: Gebiet, 
     if spalten is None:
         spalten = [(c, c, None) for c in present]
     spalten = [s for s in spalten if s[0] in present]
-    query = select_rows(con, table, gebiet)
-    if order:
-        keys = ", ".join(f"t.{c}" for c in order.split(", ") if c in present)
-        query = query.replace(" order by t.rowid", f" order by {keys}, t.rowid")
+    query = select_rows(con, table, gebiet, order=tuple(order.split(", ")) if order else ())
     names = [c for c, _, _ in spalten]
     status = present.index("status") if "status" in present else None
     cursor = con.execute(query)

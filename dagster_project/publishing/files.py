@@ -132,12 +132,9 @@ def _eine_stelle(value) -> str:
 def _csv_select(con: duckdb.DuckDBPyConnection, table: str, gebiet: Gebiet) -> str:
     """The rows of `table` for `gebiet`, sorted for reading when the table has an area or
     indicator key (else in the table's stored order)."""
-    query = select_rows(con, table, gebiet)
-    keys = [c for c in CSV_ORDER if c in columns(con, table)]
-    if "raum_id" not in keys:       # the catalogue, the checks: in their own order
-        return query
-    order = ", ".join(f't."{c}"' for c in keys)
-    return query.replace(" order by t.rowid", f" order by {order}, t.rowid")
+    if "raum_id" not in columns(con, table):     # the catalogue, the checks: their own order
+        return select_rows(con, table, gebiet)
+    return select_rows(con, table, gebiet, order=CSV_ORDER)
 
 
 def _gerundet(table: str, names: list[str]):

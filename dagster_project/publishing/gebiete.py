@@ -105,11 +105,15 @@ def area_filter(con: duckdb.DuckDBPyConnection, table: str, gebiet: Gebiet,
     return None
 
 
-def select_rows(con: duckdb.DuckDBPyConnection, table: str, gebiet: Gebiet) -> str:
-    """`select` of the rows of `table` for `gebiet`, in the table's stored order."""
+def select_rows(con: duckdb.DuckDBPyConnection, table: str, gebiet: Gebiet,
+                order: tuple[str, ...] = ()) -> str:
+    """`select` of the rows of `table` for `gebiet`, sorted by the columns of `order` that
+    the table has, then in the table's stored order."""
     condition = area_filter(con, table, gebiet)
     where = f" where {condition}" if condition else ""
-    return f'select t.* from main."{table}" t{where} order by t.rowid'
+    present = set(columns(con, table)) if order else set()
+    keys = "".join(f't."{c}", ' for c in order if c in present)
+    return f'select t.* from main."{table}" t{where} order by {keys}t.rowid'
 
 
 def datum(value: dt.date | None) -> str:

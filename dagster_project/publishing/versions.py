@@ -78,7 +78,7 @@ def version_am(home: Home, wann: dt.date | dt.datetime | str) -> Path | None:
     return found[-1] if found else None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -101,7 +101,7 @@ def remove_stale_temporaries(home: Home) -> None:
         for path in folder.iterdir():
             match = _TEMP.match(path.name)
             if match and int(match.group(1)) != os.getpid() \
-                    and not _pid_alive(int(match.group(1))):
+                    and not pid_alive(int(match.group(1))):
                 remove_path(path)
                 wal = Path(str(path) + ".wal")
                 if wal.exists():

@@ -16,6 +16,7 @@ from dagster_project.lib.karten import bericht_config
 from dagster_project.publishing.versions import (
     aktuelle_version,
     ensure_folder_links,
+    pid_alive,
     publish_lock,
     remove_path,
 )
@@ -38,14 +39,8 @@ def _stale(version: Path) -> None:
             pid = int(path.name.rsplit(".", 2)[-2])
         except ValueError:
             continue
-        if pid != os.getpid():
-            try:
-                os.kill(pid, 0)
-                continue
-            except ProcessLookupError:
-                pass
-            except PermissionError:
-                continue
+        if pid != os.getpid() and pid_alive(pid):
+            continue
         remove_path(path)
 
 

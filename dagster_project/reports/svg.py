@@ -10,7 +10,7 @@ from html import escape
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from dagster_project.lib.karten import GRAU_KEIN_WERT
+from dagster_project.lib.karten import GRAU_KEIN_WERT, zahl
 
 FARBE_RAUM = "#6b8fb5"
 FARBE_KOMMUNE = "#1f4e79"
@@ -211,8 +211,7 @@ def zeitreihe(reihen: Sequence[Reihe], jahre: Sequence[int], breite: float = 600
         wert = lo + (hi - lo) * k / 4
         out.append(f'<line class="gitter" x1="{links}" x2="{breite - rechts}" '
                    f'y1="{y(wert):.1f}" y2="{y(wert):.1f}"/>')
-        text = f"{wert:,.0f}" if ganzzahlig else f"{wert:,.1f}"
-        text = text.replace(",", "X").replace(".", ",").replace("X", ".")
+        text = zahl(wert, "Anzahl" if ganzzahlig else None)
         out.append(f'<text class="achse" x="{links - 4}" y="{y(wert) + 4:.1f}" '
                    f'text-anchor="end">{text}</text>')
     for jahr in jahre:
