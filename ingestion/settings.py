@@ -90,6 +90,32 @@ berichte:
   farben: []
   # Gliederung der Karten.
   gliederung: sozialraum
+
+# Lieferfristen (siehe docs/betrieb.md): je Quelle, wie oft geliefert wird und wie lange
+# nach dem nächsten Stichtag die Lieferung spätestens da sein soll. Ist sie es nicht, meldet
+# spm status die Quelle als überfällig (Exit-Code ungleich 0). Quellen ohne Eintrag werden
+# nicht überwacht. Beispiel:
+#   einwohner: {intervall_monate: 12, frist_tage: 90}
+#   sgb2: {intervall_monate: 12, frist_tage: 120}
+lieferfristen: {}
+
+# Benachrichtigung, wenn ein Lauf fehlschlägt (leer: nur logs/ und spm status).
+benachrichtigung:
+  # E-Mail über einen SMTP-Server der Verwaltung, z. B.
+  #   email: {an: [statistik@kreis.example], absender: spm@kreis.example,
+  #           smtp_host: mail.kreis.example, smtp_port: 25}
+  email: {}
+  # Webhook (HTTP POST mit JSON), z. B. für einen Chat-Kanal der Statistikstelle.
+  webhook: ""
+
+# Betrieb des nächtlichen Laufs.
+betrieb:
+  # Der Eingangssensor startet einen Lauf erst, wenn sich im Eingang so viele Sekunden lang
+  # nichts mehr geändert hat (ein Lauf für mehrere Dateien einer Lieferung).
+  eingang_ruhezeit_sekunden: 120
+  # Laufprotokolle des Orchestrators (Dagster) und Fehlermeldungen in logs/ werden nach so
+  # vielen Tagen gelöscht.
+  laufprotokolle_behalten_tage: 90
 """
 
 
@@ -107,6 +133,11 @@ class Settings:
     sozialindex: Mapping = field(default_factory=dict)
     geheimhaltung: Mapping = field(default_factory=dict)
     berichte: Mapping = field(default_factory=dict)
+    # operations sections (dagster_project/betrieb/): overdue sources, failure notification,
+    # sensor and retention
+    lieferfristen: Mapping = field(default_factory=dict)
+    benachrichtigung: Mapping = field(default_factory=dict)
+    betrieb: Mapping = field(default_factory=dict)
 
 
 def load_settings(config_dir: Path) -> Settings:
@@ -122,7 +153,8 @@ def load_settings(config_dir: Path) -> Settings:
         raise ValueError(f"{path}: unbekannte Einstellung(en): {', '.join(unknown)}")
     if "seu_pool_jahre" in data:
         data["seu_pool_jahre"] = _check_pool_jahre(path, data["seu_pool_jahre"])
-    for section in ("sozialindex", "geheimhaltung", "berichte"):
+    for section in ("sozialindex", "geheimhaltung", "berichte", "lieferfristen",
+                    "benachrichtigung", "betrieb"):
         if section in data:
             data[section] = _section(path, section, data[section])
     return Settings(**data)

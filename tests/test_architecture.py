@@ -29,6 +29,7 @@ RANKS = {
     "dagster_project.quality": 2,
     "dagster_project.doku": 2,
     "dagster_project.reports": 2,
+    "dagster_project.betrieb": 2.5,
     "dagster_project.defs": 3,
     "dagster_project.definitions": 4,
     "dagster_project.cli": 5,
