@@ -61,7 +61,7 @@ def run_pipeline(home: Home, erzwungen: bool = False) -> bool:
             instance.dispose()
         marke_schreiben(home, letzte)
     if not result.success:
-        from dagster_project.cli.status import run_problems
+        from dagster_project.betrieb.laufbericht import run_problems
 
         _, reasons = run_problems(instance, result.run_id)
         for reason in reasons:
