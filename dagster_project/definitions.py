@@ -31,7 +31,7 @@ defs = dg.Definitions(
     resources={
         "spm": SpmHomeResource(),
         "dbt": SpmDbtCliResource(project_dir=dbt_project,
-                                 dbt_executable=str(Path(sys.executable).parent / "dbt")),
+                                 dbt_executable=str(Path(sys.executable).parent / "spm-dbt")),
     },
     executor=dg.in_process_executor,
     loggers={"spm_console": spm_console_logger},

@@ -5,6 +5,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from ingestion.home import Home
@@ -21,6 +22,11 @@ published/ (spm.duckdb für die Planung), quality/, logs/, secrets/, config/.
 """
 
 
+# exit code of a command that found another process writing the home
+EXIT_GESPERRT = 3
+WARTEN_UNBEGRENZT = 365 * 24 * 3600.0
+
+
 def _say(message: str) -> None:
     print(message, flush=True)
 
@@ -34,40 +40,50 @@ def _de(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
-def run_pipeline(home: Home, erzwungen: bool = False) -> bool:
+def run_pipeline(home: Home, erzwungen: bool = False, warten: float = 0.0) -> bool:
     """The nightly job through Dagster (in-process, one writer), with progress on stdout;
-    `erzwungen` rebuilds every Stichtag even where nothing changed (`spm run --erzwingen`)."""
+    `erzwungen` rebuilds every Stichtag even where nothing changed (`spm run --erzwingen`).
+    Raises `sperre.LaufGesperrt` when another process writes the home (after waiting up to
+    `warten` seconds)."""
     import dagster as dg
 
-    from dagster_project.definitions import defs
-    from dagster_project.defs.dbt.assets import ERZWUNGEN_TAG
-    from dagster_project.defs.dbt.vorbereitung import hintergrund_abwarten
+    from dagster_project.betrieb import sperre
 
-    job = defs.resolve_job_def("spm_nightly")
-    instance = dg.DagsterInstance.get()
-    tags = {"spm/ausloeser": "spm run", **({ERZWUNGEN_TAG: "ja"} if erzwungen else {})}
-    try:
-        result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                        run_config={"loggers": {"spm_console": {}}}, tags=tags)
-    finally:
-        hintergrund_abwarten()
-    if result.success:
-        from dagster_project.defs.laufstand import letzte_eingaben
-        from dagster_project.publishing.eingaben import marke_schreiben
+    with sperre.schreibsperre(home, "spm run", warten=warten, log=_progress) as gehalten:
+        from dagster_project.definitions import defs
+        from dagster_project.defs.dbt.assets import ERZWUNGEN_TAG
+        from dagster_project.defs.dbt.vorbereitung import hintergrund_abwarten
 
+        job = defs.resolve_job_def("spm_nightly")
+        instance = dg.DagsterInstance.get()
+        sperre.abgebrochenen_lauf_vermerken(instance, gehalten.vorgaenger, log=_progress)
+        run_id = str(uuid.uuid4())
+        gehalten.lauf_id_setzen(run_id)
+        tags = {"spm/ausloeser": "spm run", **({ERZWUNGEN_TAG: "ja"} if erzwungen else {})}
         try:
-            letzte = letzte_eingaben(instance)
+            result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                            run_config={"loggers": {"spm_console": {}}},
+                                            tags=tags, run_id=run_id)
         finally:
-            instance.dispose()
-        marke_schreiben(home, letzte)
-    if not result.success:
-        from dagster_project.betrieb.laufbericht import run_problems
+            hintergrund_abwarten()
+        if result.success:
+            from dagster_project.defs.laufstand import letzte_eingaben
+            from dagster_project.publishing.eingaben import marke_schreiben
 
-        _, reasons = run_problems(instance, result.run_id)
-        for reason in reasons:
-            _say(f"FEHLER: {reason}")
-        _say("Der Lauf ist fehlgeschlagen; die zuletzt veröffentlichte Fassung bleibt unverändert.")
-        _rebuild_quality_report(home)
+            try:
+                letzte = letzte_eingaben(instance)
+            finally:
+                instance.dispose()
+            marke_schreiben(home, letzte)
+        if not result.success:
+            from dagster_project.betrieb.laufbericht import run_problems
+
+            _, reasons = run_problems(instance, result.run_id)
+            for reason in reasons:
+                _say(f"FEHLER: {reason}")
+            _say("Der Lauf ist fehlgeschlagen; die zuletzt veröffentlichte Fassung bleibt "
+                 "unverändert.")
+            _rebuild_quality_report(home)
     return result.success
 
 
@@ -195,19 +211,26 @@ def _nothing_new(home: Home) -> bool:
 
 
 def cmd_run(args) -> int:
+    from dagster_project.betrieb.sperre import LaufGesperrt
     from dagster_project.environment import activate
 
     home = activate(args.home)
     if not args.erzwingen and _nothing_new(home):
         return 0
     _progress(f"Nächtlicher Lauf in {home.root}")
-    ok = run_pipeline(home, erzwungen=args.erzwingen)
+    try:
+        ok = run_pipeline(home, erzwungen=args.erzwingen,
+                          warten=WARTEN_UNBEGRENZT if args.warten else 0.0)
+    except LaufGesperrt as exc:
+        _say(f"FEHLER: {exc}")
+        return EXIT_GESPERRT
     if ok:
         _progress(f"Fertig. Veröffentlicht: {home.published_db}")
     return 0 if ok else 1
 
 
 def cmd_ingest(args) -> int:
+    from dagster_project.betrieb import sperre
     from dagster_project.environment import activate
     from ingestion import loader, warehouse
 
@@ -218,20 +241,26 @@ def cmd_ingest(args) -> int:
         for path in missing:
             _say(f"FEHLER: Datei nicht gefunden: {path}")
         return 2
-    con = warehouse.connect(home)
     failed = 0
     try:
-        for number, path in enumerate(paths, start=1):
-            _progress(f"[{number}/{len(paths)}] {path.name}")
-            result = loader.ingest_file(con, home, path)
-            label = {"loaded": "GELADEN", "duplicate": "BEREITS GELADEN",
-                     "rejected": "ABGEWIESEN"}[result.status]
-            _say(f"  {label}: {result.message}")
-            for warning in result.warnings:
-                _say(f"  Hinweis: {warning}")
-            failed += result.status == "rejected"
-    finally:
-        con.close()
+        with sperre.schreibsperre(home, "spm ingest", warten=WARTEN_UNBEGRENZT if args.warten
+                                  else 0.0, log=_progress):
+            con = warehouse.connect(home)
+            try:
+                for number, path in enumerate(paths, start=1):
+                    _progress(f"[{number}/{len(paths)}] {path.name}")
+                    result = loader.ingest_file(con, home, path)
+                    label = {"loaded": "GELADEN", "duplicate": "BEREITS GELADEN",
+                             "rejected": "ABGEWIESEN"}[result.status]
+                    _say(f"  {label}: {result.message}")
+                    for warning in result.warnings:
+                        _say(f"  Hinweis: {warning}")
+                    failed += result.status == "rejected"
+            finally:
+                con.close()
+    except sperre.LaufGesperrt as exc:
+        _say(f"FEHLER: {exc}")
+        return EXIT_GESPERRT
     if failed:
         _say(f"{failed} von {len(paths)} Datei(en) abgewiesen; von ihnen wurde nichts geladen.")
     return 1 if failed else 0
@@ -273,12 +302,18 @@ def cmd_publish(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from dagster_project.betrieb import sperre
     from dagster_project.environment import activate
     from dagster_project.reports.bauen import BerichtFehler, berichte_bauen
 
     home = activate(args.home)
     try:
-        berichte_bauen(home, log=_progress)
+        with sperre.schreibsperre(home, "spm report", warten=WARTEN_UNBEGRENZT if args.warten
+                                  else 0.0, log=_progress):
+            berichte_bauen(home, log=_progress)
+    except sperre.LaufGesperrt as exc:
+        _say(f"FEHLER: {exc}")
+        return EXIT_GESPERRT
     except (BerichtFehler, ValueError) as exc:
         _say(f"FEHLER: {exc}")
         return 1
@@ -320,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--erzwingen", action="store_true",
                      help="auch laufen, wenn es nichts Neues gibt, und alle Stichtage neu "
                           "aufbauen")
+    run.add_argument("--warten", action="store_true",
+                        help="schreibt gerade ein anderer Lauf, auf ihn warten (sonst endet "
+                             "der Befehl mit Exit-Code 3 und nennt ihn)")
     run.set_defaults(func=cmd_run)
 
     ingest = sub.add_parser("ingest", help="Dateien sofort laden, mit Bericht je Datei",
@@ -328,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "abgewiesen wurde.")
     ingest.add_argument("paths", nargs="+", metavar="DATEI", help="zu ladende Datei(en)")
     ingest.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    ingest.add_argument("--warten", action="store_true",
+                        help="schreibt gerade ein anderer Lauf, auf ihn warten (sonst endet "
+                             "der Befehl mit Exit-Code 3 und nennt ihn)")
     ingest.set_defaults(func=cmd_ingest)
 
     publish = sub.add_parser(
@@ -354,6 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "config/settings.yaml). Der nächtliche Lauf erstellt sie selbst. Siehe "
                     "docs/berichte.md.")
     report.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    report.add_argument("--warten", action="store_true",
+                        help="schreibt gerade ein anderer Lauf, auf ihn warten (sonst endet "
+                             "der Befehl mit Exit-Code 3 und nennt ihn)")
     report.set_defaults(func=cmd_report)
 
     status = sub.add_parser("status", help="Datenstand je Quelle und Gemeinde, Quarantäne, Läufe",

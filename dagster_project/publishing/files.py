@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from dagster_project.lib.prozesse import beim_tod_der_eltern_beenden
 from dagster_project.publishing.database import PublishError
 from dagster_project.publishing.excel import (
     ERKLAERUNG_KEIN_WERT,
@@ -298,7 +299,8 @@ def _dateien_schreiben(db: Path, folder: Path, aufgaben: list[tuple[str, Gebiet]
             laeufe.append((ergebnis, subprocess.Popen(
                 [sys.executable, "-m", "dagster_project.publishing.files", str(auftrag),
                  str(ergebnis)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")))
+                stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+                preexec_fn=beim_tod_der_eltern_beenden())))
         for ergebnis, lauf in laeufe:
             _, err = lauf.communicate()
             if lauf.returncode != 0:

@@ -56,6 +56,7 @@ from dagster_project.publishing.versions import (
     publish_lock,
     remove_path,
     remove_stale_temporaries,
+    reparieren,
     replace_current,
     version_time,
 )
@@ -128,6 +129,7 @@ def publish_all(home: Home, log: Log | None = None, *,
         raise PublishError(f"versionen_behalten muss mindestens 1 sein (ist {keep}).")
     home.published_versions.mkdir(parents=True, exist_ok=True)
     with publish_lock(home):
+        reparieren(home, log)
         remove_stale_temporaries(home)
         name = new_version_name(home)
         zeitpunkt = version_time(name)

@@ -108,6 +108,46 @@ def remove_stale_temporaries(home: Home) -> None:
                     wal.unlink()
 
 
+def reparieren(home: Home, log: Log) -> None:
+    """Finish or undo a swap that a killed publication left half done (call under
+    `publish_lock`, before `remove_stale_temporaries`).
+
+    A publication renames its complete folder to `versions/<v>`, copies its `spm.duckdb` to
+    `published/.spm.duckdb.<pid>.tmp`, prepares the link `published/.aktuell.<pid>.tmp`,
+    replaces `published/spm.duckdb`, then the link `aktuell` (publish.py). A version newer
+    than the current one is the trace of a publication killed in between: if its process
+    had already replaced `published/spm.duckdb` (its copy is gone, its prepared link is
+    still there), the swap is finished, so that `aktuell` and `spm.duckdb` agree again;
+    otherwise the version never became current and is removed."""
+    current = aktuelle_version(home)
+    if current is None and (home.published / CURRENT).exists():
+        return      # a plain folder from a copied home: replace_current deals with it
+    for version in reversed(versionen(home)):
+        if current is not None and version.name <= current.name:
+            break
+        link = _verwaister_verweis(home, version)
+        if link is not None and not (home.published / f".spm.duckdb.{link[1]}.tmp").exists():
+            os.replace(link[0], home.published / CURRENT)
+            ensure_folder_links(home, log)
+            log(f"Die abgebrochene Veröffentlichung der Fassung {version.name} wurde "
+                "abgeschlossen (spm.duckdb war schon ausgetauscht).")
+            return
+        shutil.rmtree(version)
+        log(f"Fassung {version.name} wurde nie zur aktuellen (Veröffentlichung abgebrochen) "
+            "und ist gelöscht.")
+
+
+def _verwaister_verweis(home: Home, version: Path) -> tuple[Path, int] | None:
+    """The link `.aktuell.<pid>.tmp` to `version` prepared by a process that is gone."""
+    for path in home.published.iterdir():
+        match = _TEMP.match(path.name)
+        if match and path.name.startswith(f".{CURRENT}.") and path.is_symlink() \
+                and not pid_alive(int(match.group(1))) \
+                and (home.published / os.readlink(path)).resolve() == version.resolve():
+            return path, int(match.group(1))
+    return None
+
+
 def new_version_name(home: Home) -> str:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     existing = [version_time(p.name) for p in home.published_versions.iterdir()

@@ -109,13 +109,15 @@ def parse_starten(home) -> subprocess.Popen | None:
     finally:
         handle.close()  # (closing releases it: the child takes it again)
     from dagster_project.environment import project_root
+    from dagster_project.lib.prozesse import beim_tod_der_eltern_beenden
     from ingestion.warehouse import dbt_environment
 
     env = dict(os.environ, **dbt_environment(home))
     process = subprocess.Popen(
         [sys.executable, "-m", __name__, str(target), stand,
          str(project_root() / "dbt_spm"), vars_json],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=beim_tod_der_eltern_beenden())
     _GESTARTET.append(process)
     return process
 
@@ -136,12 +138,15 @@ def _parse(target: Path, stand: str, project_dir: Path, vars_json: str) -> int:
             return 0  # a build or another parse is at it
         if _aktuell(target, stand):
             return 0
+        from dagster_project.lib.prozesse import beim_tod_der_eltern_beenden
+
         dbt = Path(sys.executable).parent / "dbt"
         result = subprocess.run(
             [str(dbt), "parse", "--quiet", "--vars", vars_json, "--target", TARGET,
              "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
              "--target-path", str(target)],
-            cwd=project_dir, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+            cwd=project_dir, stdin=subprocess.DEVNULL, capture_output=True, check=False,
+            preexec_fn=beim_tod_der_eltern_beenden())
         if result.returncode == 0:
             (target / STAMP).write_text(stand + "\n")
         return result.returncode

@@ -1,0 +1,224 @@
+"""One writer at a time: the lock of a home's warehouse and published zone.
+
+Every process that writes the warehouse or publishes (`spm run`, a run started by the
+Dagster daemon, `spm ingest`, `spm report`, `spm rebuild`) holds an exclusive `flock` on
+`<home>/warehouse/lauf.lock` while it works. The kernel releases that lock when the process
+ends in any way, also by SIGKILL, so a killed run never blocks the next one. The file holds
+a record of the holder (process, machine, since when, what, Dagster run id): a second writer
+names the running one in its message, and a record found under a free lock is the trace of a
+holder that did not end cleanly (killed, power cut): it is reported, and its Dagster run,
+still marked as running, is marked as failed (`abgebrochenen_lauf_vermerken`).
+
+Within one process the lock is reentrant: `spm run` takes it before Dagster starts, and the
+run's home resource (`defs/resources.py`), which takes it in runs started by the daemon,
+finds it held by its own process.
+"""
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ingestion.home import Home
+
+LOCK_FILE = "lauf.lock"
+# a run started by the daemon waits at most this long for a writer before it fails
+WARTEN_HOECHSTENS = 2 * 3600.0
+_PAUSE = 0.5
+
+
+@dataclass(frozen=True)
+class Halter:
+    """Who holds (or held) the lock."""
+
+    pid: int
+    rechner: str
+    seit: str                      # ISO time, local
+    zweck: str                     # "spm run", "Lauf (Zeitplan)", "spm ingest", ...
+    lauf_id: str | None = None     # the Dagster run, if any
+
+    def beschreibung(self) -> str:
+        try:
+            seit = dt.datetime.fromisoformat(self.seit).strftime("%d.%m.%Y %H:%M:%S")
+        except ValueError:
+            seit = self.seit
+        lauf = f", Lauf {self.lauf_id[:8]}" if self.lauf_id else ""
+        return f"{self.zweck} (Prozess {self.pid} auf {self.rechner}, seit {seit}{lauf})"
+
+
+class LaufGesperrt(RuntimeError):
+    """Another process writes this home."""
+
+    def __init__(self, halter: Halter | None, lock: Path):
+        self.halter = halter
+        wer = halter.beschreibung() if halter else "ein anderer Prozess"
+        super().__init__(
+            f"Ein anderer Lauf schreibt gerade in dieses SPM-Home: {wer}. Es schreibt immer "
+            "nur ein Lauf; bitte warten, bis er fertig ist (spm status zeigt ihn), oder mit "
+            f"--warten starten. Sperrdatei: {lock}")
+
+
+@dataclass
+class Sperre:
+    """The lock held by this process."""
+
+    pfad: Path
+    halter: Halter
+    # the record of an earlier holder that did not end cleanly (None: it was released)
+    vorgaenger: Halter | None = None
+    _fd: int = -1
+    _tiefe: int = 0
+
+    def lauf_id_setzen(self, lauf_id: str) -> None:
+        """Record the Dagster run that now works under the lock."""
+        self.halter = Halter(**{**asdict(self.halter), "lauf_id": lauf_id})
+        _schreiben(self._fd, self.halter)
+
+
+_GEHALTEN: dict[Path, Sperre] = {}
+
+
+def sperrdatei(home: Home) -> Path:
+    return home.warehouse_dir / LOCK_FILE
+
+
+def _lesen(path: Path) -> Halter | None:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        return Halter(int(data["pid"]), str(data["rechner"]), str(data["seit"]),
+                      str(data["zweck"]), data.get("lauf_id"))
+    except (ValueError, KeyError, TypeError):
+        return Halter(0, "?", "?", f"unlesbarer Eintrag {text[:60]!r}")
+
+
+def _schreiben(fd: int, halter: Halter | None) -> None:
+    data = b"" if halter is None else (json.dumps(asdict(halter)) + "\n").encode()
+    os.ftruncate(fd, 0)
+    if data:
+        os.pwrite(fd, data, 0)
+    os.fsync(fd)
+
+
+@contextlib.contextmanager
+def schreibsperre(home: Home, zweck: str, *, warten: float = 0.0,
+                  lauf_id: str | None = None,
+                  log: Callable[[str], None] | None = None) -> Iterator[Sperre]:
+    """Hold the home's writer lock. `warten`: seconds to wait for another writer (0: raise
+    LaufGesperrt at once). Reentrant within the process."""
+    path = sperrdatei(home)
+    held = _GEHALTEN.get(path)
+    if held is not None:
+        held._tiefe += 1
+        try:
+            if lauf_id and held.halter.lauf_id != lauf_id:
+                held.lauf_id_setzen(lauf_id)
+            yield held
+        finally:
+            held._tiefe -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        _nehmen(fd, path, warten, log)
+    except BaseException:
+        os.close(fd)
+        raise
+    vorgaenger = _lesen(path)
+    halter = Halter(os.getpid(), socket.gethostname(),
+                    dt.datetime.now().replace(microsecond=0).isoformat(), zweck, lauf_id)
+    sperre = Sperre(path, halter, vorgaenger, fd, 1)
+    try:
+        _schreiben(fd, halter)
+        if vorgaenger is not None and log:
+            log(f"Hinweis: Ein früherer Lauf wurde nicht ordentlich beendet (abgebrochen oder "
+                f"Rechner ausgefallen): {vorgaenger.beschreibung()}. Seine Sperre ist "
+                "verfallen; dieser Lauf macht dort weiter.")
+        _GEHALTEN[path] = sperre
+        yield sperre
+    finally:
+        _GEHALTEN.pop(path, None)
+        try:
+            _schreiben(fd, None)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def _nehmen(fd: int, path: Path, warten: float, log) -> None:
+    deadline = time.monotonic() + max(0.0, warten)
+    said = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise LaufGesperrt(_lesen(path), path) from None
+            if log and not said:
+                halter = _lesen(path)
+                log(f"Wartet auf einen anderen Lauf: "
+                    f"{halter.beschreibung() if halter else 'ein anderer Prozess'} …")
+                said = True
+            time.sleep(_PAUSE)
+
+
+def halter(home: Home) -> Halter | None:
+    """Who writes this home now (None: nobody). Takes nothing."""
+    path = sperrdatei(home)
+    if path in _GEHALTEN:
+        return _GEHALTEN[path].halter
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _lesen(path) or Halter(0, "?", "?", "ein anderer Prozess")
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def verfallen(home: Home) -> Halter | None:
+    """The record of a holder that did not end cleanly, while nobody holds the lock."""
+    path = sperrdatei(home)
+    if path in _GEHALTEN or not path.exists() or halter(home) is not None:
+        return None
+    return _lesen(path)
+
+
+def abgebrochenen_lauf_vermerken(instance, vorgaenger: Halter | None,
+                                 log: Callable[[str], None] | None = None) -> str | None:
+    """Mark the Dagster run of a holder that was killed as failed (it still shows as running:
+    a killed process writes no end). Returns its run id if one was marked."""
+    if vorgaenger is None or not vorgaenger.lauf_id:
+        return None
+    import dagster as dg
+
+    run = instance.get_run_by_id(vorgaenger.lauf_id)
+    if run is None or run.status not in (dg.DagsterRunStatus.STARTED,
+                                         dg.DagsterRunStatus.STARTING,
+                                         dg.DagsterRunStatus.NOT_STARTED,
+                                         dg.DagsterRunStatus.CANCELING):
+        return None
+    instance.report_run_failed(
+        run, message=f"Lauf abgebrochen: der Prozess endete, ohne den Lauf abzuschließen "
+                     f"({vorgaenger.beschreibung()}); festgestellt vom nächsten Lauf.")
+    if log:
+        log(f"Der abgebrochene Lauf {vorgaenger.lauf_id[:8]} ist jetzt als fehlgeschlagen "
+            "vermerkt.")
+    return vorgaenger.lauf_id

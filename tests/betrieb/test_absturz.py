@@ -1,0 +1,166 @@
+"""Crash safety with real processes: `spm run` killed with SIGKILL during ingestion, during
+the dbt build and during publishing, then run again. Nothing of a killed run survives it
+(no dbt, no file writer), the published version stays the previous one byte for byte
+after every kill, the next run takes over the stale lock and marks the killed run as
+failed, and the last run completes: every new delivery loaded exactly once, one new
+complete version, no temporary leftovers."""
+
+import hashlib
+import re
+import shutil
+import time
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.betrieb import sperre
+from dagster_project.publishing.versions import CURRENT, VERSION_FILE, aktuelle_version, versionen
+from ingestion.home import Home
+from tests.betrieb.prozesse import (
+    SpmProzess,
+    prozesse_des_homes,
+    warte_bis_keine_prozesse,
+)
+
+GEMEINDE = "05999004"       # the largest municipality of the demo county: the longest files
+WEGGELASSEN = 5             # rows left out of each re-delivered file (new content)
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def home(demo_run, tmp_path_factory) -> Home:
+    root = tmp_path_factory.mktemp("absturz") / "home"
+    shutil.copytree(demo_run.home.root, root, symlinks=True)
+    return Home(root)
+
+
+def _neu_liefern(home: Home, delivered) -> dict[str, str]:
+    """Re-deliver the residents' files of GEMEINDE (every Stichtag) without their first
+    rows; returns sha256 -> file name."""
+    neu = {}
+    for path in sorted(delivered.glob(f"einwohner/einwohner_*_{GEMEINDE}.csv")):
+        lines = path.read_bytes().splitlines(keepends=True)
+        data = lines[0] + b"".join(lines[1 + WEGGELASSEN:])
+        (home.inbox / "einwohner" / path.name).write_bytes(data)
+        neu[hashlib.sha256(data).hexdigest()] = path.name
+    assert len(neu) >= 2
+    return neu
+
+
+class Veroeffentlicht:
+    """The published zone as it was: the file's bytes, the link, the complete versions."""
+
+    def __init__(self, home: Home):
+        self.home = home
+        self.sha = _sha(home.published_db)
+        self.aktuell = (home.published / CURRENT).readlink()
+        self.versionen = [p.name for p in versionen(home)]
+
+    def unveraendert(self) -> None:
+        home = self.home
+        assert _sha(home.published_db) == self.sha
+        assert (home.published / CURRENT).readlink() == self.aktuell
+        assert [p.name for p in versionen(home)] == self.versionen
+        con = duckdb.connect(str(home.published_db), read_only=True)
+        try:
+            assert con.execute("select count(*) from indikatorwerte").fetchone()[0] > 0
+        finally:
+            con.close()
+
+
+def _getoetet_und_aufgeraeumt(home: Home, lauf: SpmProzess, zuvor: Veroeffentlicht,
+                              schritt: str) -> None:
+    lauf.toeten()
+    assert f"Schritt fertig: {schritt}" not in lauf.ausgabe(), \
+        f"der Lauf war schon über {schritt} hinaus"
+    left = warte_bis_keine_prozesse(home.root, timeout=5)
+    assert not left, f"Prozesse des abgebrochenen Laufs leben weiter: {left}"
+    zuvor.unveraendert()
+    stale = sperre.verfallen(home)
+    assert stale is not None and stale.pid == lauf.pid and stale.zweck == "spm run"
+    assert sperre.halter(home) is None
+
+
+def _dbt_laeuft(home: Home) -> bool:
+    return any(re.search(r"/dbt build ", command) for _, command in prozesse_des_homes(home.root))
+
+
+def test_spm_run_killed_during_ingestion_dbt_and_publishing_then_completes(home, demo_run):
+    zuvor = Veroeffentlicht(home)
+    neu = _neu_liefern(home, demo_run.delivered)
+    laeufe = []
+
+    # 1. during ingestion: the re-delivered residents' files are being read
+    lauf = SpmProzess(home.root, "run")
+    lauf.warte_auf("Schritt gestartet: raw__einwohner")
+    lauf.warte_auf(f"[{len(neu)}/{len(neu)}] einwohner/")
+    _getoetet_und_aufgeraeumt(home, lauf, zuvor, "raw__einwohner")
+    laeufe.append(lauf)
+
+    # 2. during the dbt build, once dbt itself runs
+    lauf = SpmProzess(home.root, "run")
+    lauf.warte_auf("Schritt gestartet: spm_dbt_assets")
+    deadline = time.monotonic() + 120
+    while not _dbt_laeuft(home):
+        assert time.monotonic() < deadline, lauf.ausgabe()[-2000:]
+        time.sleep(0.1)
+    time.sleep(2)
+    assert "nicht ordentlich beendet" in lauf.ausgabe()       # the stale lock was recognised
+    _getoetet_und_aufgeraeumt(home, lauf, zuvor, "spm_dbt_assets")
+    laeufe.append(lauf)
+
+    # 3. during publishing, while the file writers build Excel and CSV
+    lauf = SpmProzess(home.root, "run")
+    lauf.warte_auf("Parquet: sozialindex.parquet")
+    _getoetet_und_aufgeraeumt(home, lauf, zuvor, "published__spm_duckdb")
+    assert "ist jetzt die aktuelle" not in lauf.ausgabe()
+    laeufe.append(lauf)
+
+    # 4. the next run completes
+    lauf = SpmProzess(home.root, "run")
+    assert lauf.ende() == 0, lauf.ausgabe()[-3000:]
+    assert sperre.verfallen(home) is None and sperre.halter(home) is None
+
+    # one new complete version, current, and nothing half-written left
+    nach = [p.name for p in versionen(home)]
+    assert nach[:-1] == zuvor.versionen[-(len(nach) - 1):] and nach[-1] not in zuvor.versionen
+    assert aktuelle_version(home).name == nach[-1]
+    assert (aktuelle_version(home) / VERSION_FILE).is_file()
+    assert _sha(home.published_db) == _sha(aktuelle_version(home) / "spm.duckdb")
+    leftovers = [p.name for folder in (home.published, home.published_versions)
+                 for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+    # every new delivery loaded exactly once, nothing lost, nothing doubled
+    assert not any((home.inbox / "einwohner").iterdir())
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        for digest, name in neu.items():
+            rows = con.execute("""select status, stichtag, rows_loaded from raw.delivery_log
+                                  where sha256 = ? and status <> 'duplicate'""",
+                               [digest]).fetchall()
+            assert len(rows) == 1 and rows[0][0] == "loaded", (name, rows)
+            _, stichtag, loaded = rows[0]
+            in_raw = con.execute("select count(*) from raw.einwohner where stichtag = ? "
+                                 "and ags = ?", [stichtag, GEMEINDE]).fetchone()[0]
+            assert in_raw == loaded, (name, in_raw, loaded)
+            earlier = con.execute("""select status from raw.delivery_log where source =
+                'einwohner' and stichtag = ? and file_name = ? and sha256 <> ?""",
+                                  [stichtag, name, digest]).fetchall()
+            assert earlier == [("replaced",)], (name, earlier)
+    finally:
+        con.close()
+
+    # the killed runs are marked as failed in Dagster, the last one succeeded
+    instance = dg.DagsterInstance.from_config(str(home.dagster_home))
+    try:
+        records = instance.get_run_records(filters=dg.RunsFilter(job_name="spm_nightly"),
+                                           limit=len(laeufe) + 1)
+        statuses = [r.dagster_run.status for r in records]
+    finally:
+        instance.dispose()
+    assert statuses == [dg.DagsterRunStatus.SUCCESS] + [dg.DagsterRunStatus.FAILURE] * 3
