@@ -164,3 +164,94 @@ def test_spm_run_killed_during_ingestion_dbt_and_publishing_then_completes(home,
     finally:
         instance.dispose()
     assert statuses == [dg.DagsterRunStatus.SUCCESS] + [dg.DagsterRunStatus.FAILURE] * 3
+
+
+# A kill can also land between the two atomic steps of the swap (publish.py: first
+# `published/spm.duckdb`, then the link `aktuell`); that window is too short to hit with a
+# signal, so these tests lay out exactly what such a kill leaves and let the next
+# publication's repair (`versions.reparieren`) deal with it.
+
+def _toter_pid() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@pytest.fixture()
+def zone(demo_run, tmp_path) -> tuple[Home, str]:
+    """A copy of the demo home's published zone plus a complete version that a killed
+    publication renamed into place; returns the home and that version's name."""
+    from dagster_project.publishing.versions import VERSION_FORMAT, version_time
+
+    home = Home(tmp_path / "home")
+    home.root.mkdir()
+    shutil.copytree(demo_run.home.published, home.published, symlinks=True)
+    current = aktuelle_version(home)
+    newer = (version_time(current.name) + __import__("datetime").timedelta(hours=1)
+             ).strftime(VERSION_FORMAT)
+    shutil.copytree(current, home.published_versions / newer)
+    # a different file, so that the two can be told apart
+    con = duckdb.connect(str(home.published_versions / newer / "spm.duckdb"))
+    con.execute("create table kennung as select 'neu' as fassung")
+    con.close()
+    return home, newer
+
+
+def test_a_version_that_never_became_current_is_removed(zone):
+    from dagster_project.publishing.versions import (
+        publish_lock,
+        remove_stale_temporaries,
+        reparieren,
+    )
+
+    home, newer = zone
+    zuvor = _sha(home.published_db), (home.published / CURRENT).readlink()
+    pid = _toter_pid()
+    # killed while copying its file: the copy and the prepared link are there
+    shutil.copyfile(home.published_versions / newer / "spm.duckdb",
+                    home.published / f".spm.duckdb.{pid}.tmp")
+    (home.published / f".{CURRENT}.{pid}.tmp").symlink_to(f"versions/{newer}")
+    said = []
+    with publish_lock(home):
+        reparieren(home, said.append)
+        remove_stale_temporaries(home)
+    assert not (home.published_versions / newer).exists()
+    assert (_sha(home.published_db), (home.published / CURRENT).readlink()) == zuvor
+    assert not [p for p in home.published.iterdir() if p.name.endswith(".tmp")]
+    assert any("nie zur aktuellen" in s for s in said)
+
+
+def test_a_swap_killed_after_the_file_was_replaced_is_finished(zone):
+    from dagster_project.publishing.versions import (
+        publish_lock,
+        remove_stale_temporaries,
+        reparieren,
+    )
+
+    home, newer = zone
+    pid = _toter_pid()
+    # killed after `published/spm.duckdb` was replaced, before the link `aktuell`
+    (home.published / f".{CURRENT}.{pid}.tmp").symlink_to(f"versions/{newer}")
+    shutil.copyfile(home.published_versions / newer / "spm.duckdb", home.published_db)
+    said = []
+    with publish_lock(home):
+        reparieren(home, said.append)
+        remove_stale_temporaries(home)
+    assert aktuelle_version(home).name == newer
+    assert _sha(home.published_db) == _sha(home.published_versions / newer / "spm.duckdb")
+    assert (home.published / "parquet").resolve() == (home.published_versions / newer
+                                                      / "parquet")
+    assert any("abgeschlossen" in s for s in said)
+    assert not [p for p in home.published.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_without_a_trace_of_a_swap_a_newer_version_is_removed(zone):
+    from dagster_project.publishing.versions import publish_lock, reparieren
+
+    home, newer = zone
+    with publish_lock(home):
+        reparieren(home, lambda _: None)
+    assert not (home.published_versions / newer).exists()
