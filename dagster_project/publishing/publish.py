@@ -34,6 +34,7 @@ deleted; the current one never.
 """
 
 import datetime as dt
+import errno
 import json
 import os
 import shutil
@@ -79,6 +80,12 @@ class Veroeffentlichung:
 
 
 
+
+
+def platte_voll(exc: BaseException) -> bool:
+    """Whether a failure is a full disk (an OSError, or DuckDB's or a file writer's message)."""
+    return ((isinstance(exc, OSError) and exc.errno == errno.ENOSPC)
+            or "No space left on device" in str(exc))
 
 
 def check_gate(pruefungen: Sequence[gate.Pruefergebnis]) -> None:
@@ -177,6 +184,9 @@ def publish_all(home: Home, log: Log | None = None, *,
             if not isinstance(exc, Exception):
                 raise
             reason = str(exc).rstrip(".")
+            if platte_voll(exc):
+                reason = (f"Der Datenträger von {home.published} ist voll (kein Speicherplatz "
+                          f"mehr): bitte Platz schaffen und den Lauf wiederholen ({reason})")
             raise PublishError(f"Veröffentlichung abgebrochen ({step}): {reason}. Die bisher "
                                "veröffentlichte Fassung bleibt unverändert.") from exc
         replace_current(home, new_link, log)
