@@ -8,6 +8,7 @@ models get the settings as `--vars` (`dbt_vars`).
 """
 
 import csv
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from dagster_project.lib.geheimhaltung.config import (
@@ -21,7 +22,7 @@ from dagster_project.lib.sozialindex import SozialindexConfig, SozialindexConfig
 from ingestion import settings as _file
 from ingestion.settings import DEFAULT_SETTINGS_TEXT, Settings, write_default_settings
 
-__all__ = ["DEFAULT_SETTINGS_TEXT", "Settings", "dbt_vars", "geheimhaltung_config",
+__all__ = ["DEFAULT_SETTINGS_TEXT", "BetriebConfig", "Settings", "betrieb_config", "dbt_vars", "geheimhaltung_config",
            "indicator_catalogue", "load_settings", "sozialindex_config",
            "write_default_settings"]
 
@@ -37,9 +38,35 @@ def load_settings(config_dir: Path) -> Settings:
         sozialindex_config(settings)
         geheimhaltung_config(settings)
         bericht_config(settings.berichte)
-    except (SozialindexConfigError, GeheimhaltungConfigError, BerichtConfigError) as exc:
+        betrieb_config(settings)
+    except (SozialindexConfigError, GeheimhaltungConfigError, BerichtConfigError,
+            ValueError) as exc:
         raise ValueError(f"{config_dir / 'settings.yaml'}: {exc}") from exc
     return settings
+
+
+@dataclass(frozen=True)
+class BetriebConfig:
+    """The section `betrieb:` (docs/betrieb.md)."""
+
+    eingang_ruhezeit_sekunden: int = 120
+    laufprotokolle_behalten_tage: int = 90
+
+
+def betrieb_config(settings: Settings) -> BetriebConfig:
+    """The section `betrieb:`, checked (ValueError naming the key)."""
+    section = dict(settings.betrieb or {})
+    known = {f.name for f in fields(BetriebConfig)}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise ValueError(f"betrieb: unbekannte Einstellung(en): {', '.join(unknown)} "
+                         f"(bekannt: {', '.join(sorted(known))})")
+    minimum = {"eingang_ruhezeit_sekunden": 0, "laufprotokolle_behalten_tage": 1}
+    for key, value in section.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum[key]:
+            raise ValueError(f"betrieb.{key}: ganze Zahl ab {minimum[key]} erwartet, nicht "
+                             f"{value!r}")
+    return BetriebConfig(**section)
 
 
 def sozialindex_config(settings: Settings) -> SozialindexConfig:

@@ -51,17 +51,42 @@ def test_schedule_sensor_and_checks(tmp_path, monkeypatch):
     assert any(name.startswith(("unique", "not_null")) for name in checks), "dbt tests as checks"
 
 
-def test_inbox_sensor_requests_a_run_only_when_files_wait(tmp_path, monkeypatch):
+def test_inbox_sensor_requests_one_run_once_the_inbox_is_quiet(tmp_path, monkeypatch):
+    from dagster_project.betrieb import sperre
     from dagster_project.defs.sensors import inbox_sensor
     from ingestion.home import Home
 
     home = Home(tmp_path / "home").create()
     monkeypatch.setenv("SPM_HOME", str(home.root))
-    context = dg.build_sensor_context()
-    assert isinstance(inbox_sensor(context), dg.SkipReason)
-    (home.inbox / "einwohner" / "einwohner_2024-12-31.csv").write_text("x", encoding="utf-8")
-    request = inbox_sensor(context)
-    assert isinstance(request, dg.RunRequest) and request.run_key.startswith("inbox-")
+    (home.config / "settings.yaml").write_text("betrieb:\n  eingang_ruhezeit_sekunden: 30\n",
+                                               encoding="utf-8")
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_sensor_context(instance=instance)
+        assert isinstance(inbox_sensor(context), dg.SkipReason)
+        files = [home.inbox / "einwohner" / f"einwohner_{year}-12-31.csv"
+                 for year in (2023, 2024)]
+        files[0].write_text("x", encoding="utf-8")
+        os.utime(files[0], (time.time() - 60, time.time() - 60))
+        files[1].write_text("x", encoding="utf-8")
+        # the second file has just arrived: more of the same delivery may follow
+        skip = inbox_sensor(context)
+        assert isinstance(skip, dg.SkipReason) and "2 Datei(en)" in skip.skip_message
+        os.utime(files[1], (time.time() - 31, time.time() - 31))
+        request = inbox_sensor(context)
+        assert isinstance(request, dg.RunRequest) and request.run_key.startswith("eingang-")
+        assert request.tags["spm/dateien"] == "2"
+        assert inbox_sensor(context).run_key == request.run_key     # same batch, same key
+        # nothing while another writer is at work ...
+        with sperre.schreibsperre(home, "spm ingest"):
+            skip = inbox_sensor(context)
+            assert isinstance(skip, dg.SkipReason) and "spm ingest" in skip.skip_message
+        # ... or a run of the job is queued or running
+        job = load_defs().resolve_job_def("spm_nightly")
+        run = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED)
+        skip = inbox_sensor(context)
+        assert isinstance(skip, dg.SkipReason) and run.run_id[:8] in skip.skip_message
+        instance.report_run_failed(run)
+        assert isinstance(inbox_sensor(context), dg.RunRequest)
 
 
 def _free_port() -> int:
