@@ -757,7 +757,8 @@ def status_zeilen(home: Home, instance, run_id: str) -> list[str]:
     except Exception:  # noqa: BLE001
         return []
     lines = ["  Was ist zu tun:"]
-    for number, hinweis in enumerate(meldung.hinweise, start=1):
+    # (without the last hint: "spm status" shows the state)
+    for number, hinweis in enumerate(meldung.hinweise[:-1], start=1):
         lines += _absatz(hinweis, f"    {number}. ", "       ")
     datei = meldung_des_laufs(home, run_id)
     if datei is not None:
