@@ -9,6 +9,7 @@ from dagster_project.defs.console import spm_console_logger
 from dagster_project.defs.dbt.assets import spm_dbt_assets
 from dagster_project.defs.dbt.project import dbt_project
 from dagster_project.defs.dbt.resource import SpmDbtCliResource
+from dagster_project.defs.fehlersensor import fehlermeldung_sensor
 from dagster_project.defs.ingestion.assets import raw_gemeinden, source_assets
 from dagster_project.defs.ingestion.checks import contract_checks
 from dagster_project.defs.publishing.assets import published_spm_duckdb, quality_report
@@ -27,7 +28,7 @@ defs = dg.Definitions(
     asset_checks=contract_checks,
     jobs=[nightly_job],
     schedules=[nightly_schedule],
-    sensors=[inbox_sensor],
+    sensors=[inbox_sensor, fehlermeldung_sensor],
     resources={
         "spm": SpmHomeResource(),
         "dbt": SpmDbtCliResource(project_dir=dbt_project,

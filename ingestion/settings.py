@@ -99,14 +99,26 @@ berichte:
 #   sgb2: {intervall_monate: 12, frist_tage: 120}
 lieferfristen: {}
 
-# Benachrichtigung, wenn ein Lauf fehlschlägt (leer: nur logs/ und spm status).
+# Benachrichtigung, wenn ein Lauf fehlschlägt. Die Meldung steht immer in
+# logs/fehlermeldungen/ und in spm status; hier zusätzlich per E-Mail und/oder Webhook.
 benachrichtigung:
-  # E-Mail über einen SMTP-Server der Verwaltung, z. B.
-  #   email: {an: [statistik@kreis.example], absender: spm@kreis.example,
-  #           smtp_host: mail.kreis.example, smtp_port: 25}
+  # E-Mail über einen SMTP-Server der Verwaltung (leer: keine E-Mail), z. B.
+  #   email:
+  #     an: [statistik@kreis.example]
+  #     absender: spm@kreis.example
+  #     smtp_host: mail.kreis.example
+  #     smtp_port: 25            # 587 mit starttls: true
+  #     starttls: false          # verschlüsselte Verbindung (STARTTLS)
+  #     benutzer: ""             # Anmeldung (nur mit starttls); das Passwort steht nie
+  #                              # hier, sondern in der Umgebungsvariablen SPM_SMTP_PASSWORT
   email: {}
-  # Webhook (HTTP POST mit JSON), z. B. für einen Chat-Kanal der Statistikstelle.
+  # Webhook: Adresse, an die die Meldung als JSON gesendet wird (HTTP POST, Feld "text"),
+  # z. B. für einen Chat-Kanal der Statistikstelle (leer: keiner).
   webhook: ""
+  # Höchstens so viele Sekunden Warten auf den Mailserver bzw. den Webhook.
+  zeitlimit_sekunden: 10
+  # Wer bei unbekannten Fehlern hilft; steht in der Meldung, z. B. "IT-Service, Tel. 1234".
+  kontakt: ""
 
 # Betrieb des nächtlichen Laufs.
 betrieb:

@@ -76,14 +76,10 @@ def run_pipeline(home: Home, erzwungen: bool = False, warten: float = 0.0) -> bo
                 instance.dispose()
             marke_schreiben(home, letzte)
         if not result.success:
-            from dagster_project.betrieb.laufbericht import run_problems
+            from dagster_project.betrieb.meldungen import melden
 
-            _, reasons = run_problems(instance, result.run_id)
-            for reason in reasons:
-                _say(f"FEHLER: {reason}")
-            _say("Der Lauf ist fehlgeschlagen; die zuletzt veröffentlichte Fassung bleibt "
-                 "unverändert.")
             _rebuild_quality_report(home)
+            _say(melden(home, instance, result.run_id).ausgabe)
     return result.success
 
 

@@ -1,12 +1,12 @@
 """`spm status`: what the office needs to see each morning."""
 
 import datetime as dt
-import json
 from collections.abc import Callable
 
 import duckdb
 
 from dagster_project.betrieb.laufbericht import run_problems
+from dagster_project.betrieb.meldungen import published_version, status_zeilen
 from ingestion.home import SOURCES, Home
 
 
@@ -118,22 +118,6 @@ def _deliveries(con, say) -> None:
             say(f"        Grund: {message}")
 
 
-def published_version(home: Home) -> str | None:
-    """`Fassung <version> vom TT.MM.JJJJ HH:MM` of the current published version, or None."""
-    if not home.published_db.exists():
-        return None
-    from dagster_project.publishing.versions import VERSION_FILE, aktuelle_version
-
-    folder = aktuelle_version(home)
-    if folder is not None and (folder / VERSION_FILE).is_file():
-        meta = json.loads((folder / VERSION_FILE).read_text(encoding="utf-8"))
-        when = dt.datetime.fromisoformat(meta["veroeffentlicht_utc"]).astimezone()
-        run = f", Lauf {meta['lauf_id'][:8]}" if meta.get("lauf_id") else ""
-        return f"Fassung {meta['version']} vom {when:%d.%m.%Y %H:%M}{run}"
-    stamp = dt.datetime.fromtimestamp(home.published_db.stat().st_mtime)
-    return f"Stand {stamp:%d.%m.%Y %H:%M}"
-
-
 def _published(home: Home, say) -> None:
     say("")
     say("Veröffentlichte Fassung")
@@ -174,6 +158,8 @@ def _last_run(home: Home, instance, record, say) -> None:
     say("  Grund:")
     for reason in reasons:
         say(f"    - {reason}")
+    for line in status_zeilen(home, instance, run.run_id):
+        say(line)
 
 
 def _runs(home: Home, say) -> None:
