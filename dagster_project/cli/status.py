@@ -28,6 +28,9 @@ NIGHTLY_JOB = "spm_nightly"
 TRIGGER_TAG = "spm/ausloeser"
 FAILURE_MESSAGE = Path("fehlermeldungen") / "letzte.json"   # under logs/
 IN_PROGRESS = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")
+# a run still "in progress" without any event for this long has died (its process was
+# killed or the machine went down): Dagster cannot mark an in-process run as failed then
+STALE_AFTER = dt.timedelta(hours=4)
 RECENT_RUNS = 5
 RECENT_DELIVERIES = 15
 GX_SHOWN = 10
@@ -46,10 +49,11 @@ def _moment(timestamp: float | None) -> dt.datetime | None:
 
 
 def collect_status(home: Home, heute: dt.date | None = None,
-                   jetzt: dt.datetime | None = None) -> dict:
+                   jetzt: dt.datetime | None = None,
+                   stale_after: dt.timedelta = STALE_AFTER) -> dict:
     """The whole status as one document (Python values; dates and times as `date` and
     aware `datetime`). `heute` is the day the Lieferfristen are judged on (default: the
-    local date)."""
+    local date); a run in progress without an event for `stale_after` counts as died."""
     jetzt = jetzt or dt.datetime.now().astimezone()
     heute = heute or jetzt.date()
     doc = {
@@ -78,10 +82,10 @@ def collect_status(home: Home, heute: dt.date | None = None,
     }
     settings, frist_config = _settings(home, doc)
     _published(home, doc)
-    _runs(home, doc)
+    _runs(home, doc, jetzt, stale_after)
+    _verdict(doc)
     _warehouse(home, doc, settings, frist_config)
     _deadlines(home, doc, frist_config, heute)
-    _verdict(doc)
     doc["exit_code"] = 1 if doc["problems"] else 0
     doc["ok"] = not doc["problems"]
     return doc
@@ -159,7 +163,18 @@ def _run_entry(record) -> dict:
             "trigger": run.tags.get(TRIGGER_TAG)}
 
 
-def _runs(home: Home, doc: dict) -> None:
+def _in_progress(instance, record, jetzt: dt.datetime, stale_after: dt.timedelta) -> dict:
+    entry = _run_entry(record)
+    events = instance.get_records_for_run(record.dagster_run.run_id, limit=1,
+                                          ascending=False).records
+    last = (_moment(events[0].event_log_entry.timestamp) if events
+            else record.create_timestamp.astimezone())
+    entry["last_event_at"] = last
+    entry["stale"] = jetzt - last > stale_after
+    return entry
+
+
+def _runs(home: Home, doc: dict, jetzt: dt.datetime, stale_after: dt.timedelta) -> None:
     """The recent runs, the newest run of the nightly job in progress (if any) and the
     newest finished one with its verdict (published? why not?)."""
     if not (home.dagster_home / "dagster.yaml").exists():
@@ -176,7 +191,8 @@ def _runs(home: Home, doc: dict) -> None:
                 filters=dg.RunsFilter(job_name=NIGHTLY_JOB), limit=50)
             for record in nightly:
                 if record.dagster_run.status.value in IN_PROGRESS:
-                    doc["run_in_progress"] = doc["run_in_progress"] or _run_entry(record)
+                    doc["run_in_progress"] = doc["run_in_progress"] or _in_progress(
+                        instance, record, jetzt, stale_after)
                     continue
                 last = _run_entry(record)
                 last["published"], last["reasons"] = run_problems(
@@ -191,6 +207,16 @@ def _runs(home: Home, doc: dict) -> None:
                  f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
         return
     _failure_message(home, doc)
+    running = doc["run_in_progress"]
+    if running is not None and running["stale"]:
+        _problem(doc, "run_stale",
+                 f"Der Lauf {running['run_id'][:8]}"
+                 + (f" (gestartet {_when(running['start_time'])})"
+                    if running["start_time"] else "")
+                 + " gilt noch als laufend, zeigt aber seit "
+                 f"{_when(running['last_event_at'])} keine Aktivität mehr: sein Prozess wurde "
+                 "vermutlich beendet. In der Dagster-Oberfläche beenden (Terminate) und "
+                 "spm run starten.", run_id=running["run_id"])
 
 
 def _failure_message(home: Home, doc: dict) -> None:
@@ -228,7 +254,8 @@ def _warehouse(home: Home, doc: dict, settings, frist_config) -> None:
             pid = _LOCK_PID.search(text)
             state.update(state="locked", locked_by_pid=int(pid.group(1)) if pid else None)
             who = f" (Prozess {state['locked_by_pid']})" if state["locked_by_pid"] else ""
-            if doc["run_in_progress"] is not None:
+            running = doc["run_in_progress"]
+            if running is not None and not running["stale"]:
                 state["message"] = (
                     f"Das Warehouse wird gerade vom laufenden Lauf beschrieben{who}; "
                     "Datenstand, Adresszuordnung und Lieferungen sind danach wieder lesbar.")
@@ -543,7 +570,11 @@ def _say_runs(home: Home, doc: dict, say) -> None:
     say("")
     say("Letzte Läufe")
     running, last = doc["run_in_progress"], doc["last_run"]
-    if running is not None:
+    if running is not None and running["stale"]:
+        say(f"  ACHTUNG: Ein Lauf gilt noch als laufend (gestartet "
+            f"{_when(running['start_time'])}, {running['run_id'][:8]}), zeigt aber seit "
+            f"{_when(running['last_event_at'])} keine Aktivität mehr.")
+    elif running is not None:
         say(f"  Ein Lauf läuft gerade (gestartet {_when(running['start_time'])}, "
             f"{running['run_id'][:8]}).")
     if last is not None:

@@ -20,6 +20,7 @@ import yaml
 
 from dagster_project.betrieb import fristen
 from dagster_project.betrieb.fristen import Lieferfrist, fristen_pruefen, plus_monate
+from dagster_project.cli.status import collect_status
 from ingestion.home import Home
 
 SPM = os.path.join(os.path.dirname(sys.executable), "spm")
@@ -386,7 +387,7 @@ def test_no_warehouse(tmp_path):
     home = Home(tmp_path / "leer").create()
     code, doc = status_json(home)
     assert code == 1
-    assert kinds(doc) == ["no_warehouse", "no_run"]
+    assert kinds(doc) == ["no_run", "no_warehouse"]
     assert doc["warehouse"]["state"] == "missing" and doc["sources"] is None
     assert doc["last_run"] is None and doc["published_version"] is None
     code, text = status_text(home)
@@ -437,6 +438,14 @@ def test_failed_run_exits_1_and_a_run_in_progress_is_no_failure(demo_run, tmp_pa
         assert frozen, "the run never showed up in the instance"
         (current,) = [r for r in nightly_runs(home) if r.run_id not in known]
         code, doc = status_json(home)
+        # the same frozen run, judged as if it had been silent for longer than allowed
+        # (its process killed): a problem of its own
+        saved = dict(os.environ)
+        try:
+            stale = collect_status(home, stale_after=dt.timedelta(0))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
     finally:
         if frozen:
             run.send_signal(signal.SIGCONT)
@@ -446,6 +455,13 @@ def test_failed_run_exits_1_and_a_run_in_progress_is_no_failure(demo_run, tmp_pa
     assert doc["run_in_progress"]["run_id"] == current.run_id
     assert doc["last_run"]["run_id"] == before.run_id
     assert doc["warehouse"]["state"] in ("ok", "locked")
+    assert doc["run_in_progress"]["stale"] is False
+    assert dt.datetime.fromisoformat(doc["run_in_progress"]["last_event_at"]) <= \
+        dt.datetime.fromisoformat(doc["generated_at"]) + dt.timedelta(seconds=1)
+    assert stale["run_in_progress"]["stale"] is True
+    assert [p["kind"] for p in stale["problems"]] == ["run_stale"]
+    assert stale["problems"][0]["run_id"] == current.run_id
+    assert "keine Aktivität mehr" in stale["problems"][0]["message"]
     assert run.returncode == 1, output
 
     failed = current.run_id
