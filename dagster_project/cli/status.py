@@ -72,8 +72,8 @@ def collect_status(home: Home, heute: dt.date | None = None,
         "recent_runs": [],
         "last_failure_message": None,
         "published_version": None,
-        "deadlines": {"reference_date": heute, "configured": {}, "basis": None,
-                      "entries": []},
+        "deadlines": {"reference_date": heute, "configured": {}, "error": None,
+                      "basis": None, "entries": []},
         "sources": None,
         "match_rate_minimum_percent": None,
         "match_rates": None,
@@ -107,10 +107,12 @@ def _settings(home: Home, doc: dict):
         with contextlib.suppress(ValueError):
             settings = file_settings.load_settings(home.config)
     if settings is None:
+        doc["deadlines"]["error"] = doc["settings"]["error"]
         return None, {}
     try:
         config = fristen.lieferfristen(settings.lieferfristen, path)
     except ValueError as exc:
+        doc["deadlines"]["error"] = str(exc)
         if doc["settings"]["valid"]:
             doc["settings"].update(valid=False, error=str(exc))
             _problem(doc, "settings_invalid", f"Einstellungen fehlerhaft: {exc}")
@@ -486,8 +488,8 @@ def _say_deadlines(doc: dict, say) -> None:
     section = doc["deadlines"]
     say("")
     say(f"Lieferfristen (Stand {_fmt_date(section['reference_date'])})")
-    if not doc["settings"]["valid"] and not section["configured"]:
-        say(f"  nicht geprüft: {doc['settings']['error']}")
+    if section["error"]:
+        say(f"  nicht geprüft: {section['error']}")
         return
     if not section["configured"]:
         say(f"  keine eingestellt: keine Quelle wird überwacht (Abschnitt lieferfristen: in "

@@ -57,11 +57,13 @@ def status_text(home: Home) -> tuple[int, str]:
     return result.returncode, result.stdout.decode("utf-8")
 
 
-def set_lieferfristen(home: Home, section: dict | None) -> None:
-    """Replace the section `lieferfristen:` of the home's settings.yaml (keeps the rest)."""
+def set_lieferfristen(home: Home, section: dict | None, **other) -> None:
+    """Replace the section `lieferfristen:` (and `other` settings) of the home's
+    settings.yaml, keeping the rest."""
     path = home.config / "settings.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     data["lieferfristen"] = section
+    data.update(other)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
                     encoding="utf-8")
 
@@ -336,6 +338,7 @@ def test_wrong_lieferfristen_exit_1_and_say_where(einstellungen):
     message = doc["problems"][0]["message"]
     assert f"{home.config / 'settings.yaml'}: lieferfristen: raumgliederung:" in message
     assert doc["settings"]["valid"] is False
+    assert doc["deadlines"]["error"] == doc["settings"]["error"] == message.split(": ", 1)[1]
     # everything else is still there
     assert doc["last_run"]["status"] == "SUCCESS" and doc["sources"]
 
@@ -344,6 +347,14 @@ def test_wrong_lieferfristen_exit_1_and_say_where(einstellungen):
     assert code == 1
     assert "lieferfristen: sgb2: frist_tage: ganze Zahl ab 0 erwartet, nicht -1" in text
     assert "Datenstand je Quelle und Gemeinde" in text
+
+    # another section wrong: reported, and the Lieferfristen are still judged
+    set_lieferfristen(home, {"einwohner": {"intervall_monate": 1, "frist_tage": 0}},
+                      berichte={"anzahl_klassen": 99})
+    code, doc = status_json(home)
+    assert code == 1 and kinds(doc) == ["settings_invalid"] + ["overdue"] * 3
+    assert "anzahl_klassen" in doc["problems"][0]["message"]
+    assert doc["deadlines"]["error"] is None and doc["deadlines"]["basis"] == "warehouse"
 
 
 def test_locked_warehouse_still_gives_valid_json(einstellungen):
