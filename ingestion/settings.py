@@ -91,10 +91,13 @@ berichte:
   # Gliederung der Karten.
   gliederung: sozialraum
 
-# Lieferfristen (siehe docs/betrieb.md): je Quelle, wie oft geliefert wird und wie lange
-# nach dem nächsten Stichtag die Lieferung spätestens da sein soll. Ist sie es nicht, meldet
-# spm status die Quelle als überfällig (Exit-Code ungleich 0). Quellen ohne Eintrag werden
-# nicht überwacht. Beispiel:
+# Lieferfristen (siehe docs/betrieb.md): je Quelle, wie oft geliefert wird
+# (intervall_monate, ganze Zahl ab 1) und wie viele Tage nach dem nächsten Stichtag die
+# Lieferung spätestens da sein soll (frist_tage, ganze Zahl ab 0). Nächster Stichtag =
+# neuester geladener Stichtag + intervall_monate, je Gemeinde, die die Quelle liefert. Ist
+# die Lieferung nach der Frist nicht da, meldet spm status sie als überfällig (Exit-Code 1);
+# eine eingetragene Quelle ohne jede Lieferung ebenso. Quellen ohne Eintrag werden nicht
+# überwacht; raumgliederung ist nicht möglich (kein Stichtag). Beispiel:
 #   einwohner: {intervall_monate: 12, frist_tage: 90}
 #   sgb2: {intervall_monate: 12, frist_tage: 120}
 lieferfristen: {}

@@ -760,8 +760,5 @@ def status_zeilen(home: Home, instance, run_id: str) -> list[str]:
     # (without the last hint: "spm status" shows the state)
     for number, hinweis in enumerate(meldung.hinweise[:-1], start=1):
         lines += _absatz(hinweis, f"    {number}. ", "       ")
-    datei = meldung_des_laufs(home, run_id)
-    if datei is not None:
-        lines.append(f"  Ausführliche Meldung: {datei}")
     return lines
 

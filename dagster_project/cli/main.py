@@ -317,9 +317,11 @@ def cmd_report(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from dagster_project.cli.status import print_status
+    from dagster_project.cli.status import print_status, print_status_json
     from ingestion.home import resolve_home
 
+    if args.json:
+        return print_status_json(resolve_home(args.home))
     return print_status(resolve_home(args.home), _say)
 
 
@@ -398,8 +400,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="Datenstand je Quelle und Gemeinde, Quarantäne, Läufe",
                             description="Zeigt je Quelle die Stichtage, Zeilen, Quarantäne, die "
-                                        "letzten Lieferungen, die letzten Läufe und die "
-                                        "veröffentlichte Fassung.")
+                                        "Lieferfristen, die letzten Lieferungen, die letzten "
+                                        "Läufe und die veröffentlichte Fassung. Exit-Code 1, "
+                                        "wenn der letzte Lauf nicht veröffentlicht hat, eine "
+                                        "Lieferung überfällig ist oder das Warehouse fehlt "
+                                        "oder nicht lesbar ist; sonst 0.")
+    status.add_argument("--json", action="store_true",
+                        help="ein JSON-Dokument für die Überwachung ausgeben (UTF-8, "
+                             "Schlüssel siehe docs/betrieb.md)")
     status.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     status.set_defaults(func=cmd_status)
     return parser

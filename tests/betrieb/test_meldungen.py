@@ -378,7 +378,7 @@ def test_spm_status_shows_what_to_do_and_the_message_file(fehllauf):
     assert "ist fehlgeschlagen" in runs
     todo = re.sub(r"\s+", " ", runs.split("Was ist zu tun:")[1])
     assert "berichtigte Lieferung anfordern und in inbox/einwohner/ legen" in todo
-    assert f"Ausführliche Meldung: {message_files(fehllauf.home)[0]}" in runs
+    assert f"Fehlermeldung: {message_files(fehllauf.home)[0]}" in runs
 
 
 def test_the_sensor_on_the_same_run_writes_and_sends_nothing_again(fehllauf, instance_of,
