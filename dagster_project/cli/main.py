@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from dagster_project.cli import rebuild
 from ingestion.home import Home
 
 DESCRIPTION = """\
@@ -196,8 +197,15 @@ def _nothing_new(home: Home) -> bool:
 
 def cmd_run(args) -> int:
     from dagster_project.environment import activate
+    from ingestion.warehouse import check
 
     home = activate(args.home)
+    # a damaged warehouse, or a lost one (a new one would publish only the inbox): the
+    # office gets the way out (spm rebuild) before anything starts
+    problem = check(home)
+    if problem:
+        _say(f"FEHLER: {problem}")
+        return 1
     if not args.erzwingen and _nothing_new(home):
         return 0
     _progress(f"Nächtlicher Lauf in {home.root}")
@@ -218,7 +226,11 @@ def cmd_ingest(args) -> int:
         for path in missing:
             _say(f"FEHLER: Datei nicht gefunden: {path}")
         return 2
-    con = warehouse.connect(home)
+    try:
+        con = warehouse.connect(home)
+    except warehouse.WarehouseFehler as exc:
+        _say(f"FEHLER: {exc}")
+        return 1
     failed = 0
     try:
         for number, path in enumerate(paths, start=1):
@@ -292,6 +304,10 @@ def cmd_status(args) -> int:
     return print_status(resolve_home(args.home), _say)
 
 
+def cmd_rebuild(args) -> int:
+    return rebuild.rebuild(args, run_pipeline, _say, _progress)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spm", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -362,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "veröffentlichte Fassung.")
     status.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     status.set_defaults(func=cmd_status)
+
+    rebuild.add_parser(sub).set_defaults(func=cmd_rebuild)
     return parser
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import duckdb
 
 from dagster_project.betrieb.laufbericht import run_problems
+from ingestion import warehouse
 from ingestion.home import SOURCES, Home
 
 
@@ -16,13 +17,21 @@ def _fmt_date(value) -> str:
 
 def print_status(home: Home, say: Callable[[str], None]) -> int:
     say(f"SPM-Home: {home.root}")
-    if not home.warehouse.exists():
-        say("Noch kein Warehouse vorhanden: es wurde noch nichts geladen (spm run oder spm demo).")
-        return 1
     try:
-        con = duckdb.connect(str(home.warehouse), read_only=True)
+        con = warehouse.connect(home, read_only=True)
+    except warehouse.WarehouseFehler as exc:
+        # damaged, or lost although deliveries were received: the way out, and what readers
+        # still have
+        say(f"FEHLER: {exc}")
+        _published(home, say)
+        return 1
     except duckdb.IOException:
-        say("Das Warehouse wird gerade von einem Lauf beschrieben; bitte später erneut versuchen.")
+        if not home.warehouse.exists():
+            say("Noch kein Warehouse vorhanden: es wurde noch nichts geladen (spm run oder "
+                "spm demo).")
+        else:
+            say("Das Warehouse wird gerade von einem Lauf beschrieben; bitte später erneut "
+                "versuchen.")
         return 1
     try:
         _sources(con, say)
