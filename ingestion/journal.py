@@ -140,11 +140,13 @@ def verwerfen(path: Path, eintrag: Eintrag, grund: str) -> None:
 
 def lesen(path: Path) -> list[Eintrag]:
     """The deliveries of the journal in the order of their ids, without the revoked ones.
-    Raises JournalFehler for a line that is not a journal line (a torn last line, written
-    while the process ended, is ignored: its delivery was never committed)."""
+    Raises JournalFehler for a line that is not a journal line. A last line without its line
+    end is ignored: the process ended while writing it, before its delivery's commit."""
     raw = path.read_bytes()
     lines = raw.split(b"\n")
-    torn = lines.pop() if lines else b""     # b"" when the file ends with a newline
+    # the part after the last line end: b"", or a line torn while the process ended
+    # (written with its line end and made durable before its commit, so never committed)
+    lines.pop()
     entries: dict[int, Eintrag] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -164,14 +166,6 @@ def lesen(path: Path) -> list[Eintrag]:
         except (ValueError, TypeError, KeyError) as exc:
             raise JournalFehler(f"Das Lieferjournal {path} ist in Zeile {number} nicht lesbar "
                                 f"({exc}).") from None
-    if torn.strip():
-        try:
-            json.loads(torn)
-        except ValueError:
-            pass
-        else:
-            raise JournalFehler(f"Das Lieferjournal {path} endet ohne Zeilenende nach Zeile "
-                                f"{len(lines)}; es wurde offenbar von Hand bearbeitet.")
     return [entries[key] for key in sorted(entries)]
 
 

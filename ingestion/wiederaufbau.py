@@ -189,6 +189,8 @@ def wiedergeben(con: duckdb.DuckDBPyConnection, home: Home, eintraege: list[Eint
                             e.log_row(home.archive))
                 results = [None]
             else:
+                if len(group) > 1:
+                    say(f"Lade die Lieferungen {first} bis {group[-1].delivery_id} …")
                 results = _load(con, home, group, settings, tmp)
             for e, result in zip(group, results, strict=True):
                 done += 1
@@ -242,21 +244,27 @@ def _load(con, home: Home, group: list[Eintrag], settings, tmp: Path) -> list:
 def _compare_log(con, home: Home, eintraege: list[Eintrag], erlauben: bool) -> list[str]:
     """The whole `raw.delivery_log` against the journal (a delivery replaced later is
     `replaced` now, as it was in the lost warehouse)."""
-    rows = {int(r[0]): list(r) for r in con.execute(
-        "select * from raw.delivery_log order by delivery_id").fetchall()}
+    cursor = con.execute("select * from raw.delivery_log order by delivery_id")
+    columns = [d[0] for d in cursor.description]
+    rows = {int(r[0]): list(r) for r in cursor.fetchall()}
     problems = []
-    if set(rows) != {e.delivery_id for e in eintraege}:
-        problems.append("Das Lieferprotokoll des neuen Warehouse hat andere Lieferungen als das "
-                        "Lieferjournal.")
+    extra = sorted(set(rows) - {e.delivery_id for e in eintraege})
+    if extra:
+        problems.append(f"Das Lieferprotokoll des neuen Warehouse hat Lieferungen, die das "
+                        f"Lieferjournal nicht nennt: {', '.join(map(str, extra))}.")
     for e in eintraege:
         row = rows.get(e.delivery_id)
         if row is None:
+            problems.append(f"{_label(e)} fehlt im Lieferprotokoll des neuen Warehouse.")
             continue
         expected = e.log_row(home.archive)
         if e.status == "loaded" and row[8] == "replaced":
             expected[8] = "replaced"
-        if row != expected:
-            problems.append(f"{_label(e)}: im Lieferprotokoll {row!r} statt {expected!r}.")
+        differing = [f"{name} jetzt {now!r}, ursprünglich {then!r}"
+                     for name, now, then in zip(columns, row, expected, strict=True)
+                     if now != then]
+        if differing:
+            problems.append(f"{_label(e)}: im Lieferprotokoll {'; '.join(differing)}.")
     if problems and not erlauben:
         raise WiederaufbauFehler(" ".join(problems[:5]))
     return problems
