@@ -33,6 +33,12 @@ class Home:
         return self.root / "archive"
 
     @property
+    def journal(self) -> Path:
+        """The delivery journal: which archived file was which delivery (ingestion/journal.py),
+        kept outside the warehouse so that `spm rebuild` can rebuild it from the archive."""
+        return self.archive / "lieferungen.jsonl"
+
+    @property
     def warehouse_dir(self) -> Path:
         return self.root / "warehouse"
 

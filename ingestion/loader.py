@@ -5,6 +5,7 @@ the same source, Stichtag and municipality) or nothing of it is.
 """
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -12,11 +13,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ingestion import geography
+from ingestion import geography, journal
 from ingestion.contracts import TABULAR_CONTRACTS, Contract, raw_columns
 from ingestion.errors import DeliveryRejected
 from ingestion.home import SOURCES, Home, inbox_files
-from ingestion.mappings import load_mapping
+from ingestion.mappings import load_mapping, mapping_path
 from ingestion.pseudonyms import Pseudonymiser, load_or_create_key
 from ingestion.readers import CELLS, Table, parse_file_name, read_table
 from ingestion.rows import ERRORS, PSEUDONYM_CACHE, ROWS, check_rows
@@ -66,15 +67,23 @@ def _next_delivery_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("select nextval('raw.delivery_seq')").fetchone()[0])
 
 
-def _log(con, delivery_id: int, result: IngestResult, digest: str, archive_path: Path,
-         received_at: datetime, encoding: str | None, gliederung: str | None = None) -> None:
-    con.execute(
-        "insert into raw.delivery_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [delivery_id, result.source or "unbekannt", result.stichtag, gliederung, result.file_name,
-         digest, str(archive_path), received_at, result.status, result.rows_total,
-         result.rows_loaded, result.rows_quarantined, ",".join(result.municipalities),
-         encoding, "; ".join([result.message] + result.warnings)],
-    )
+def _log(con, datei: "_Datei") -> None:
+    """The file's row of raw.delivery_log; recorded in the delivery journal first (fsynced),
+    so that every committed delivery can be loaded again from the archive (journal.py)."""
+    result = datei.result
+    eintrag = journal.Eintrag(
+        delivery_id=result.delivery_id, archivdatei=datei.archive_path.name, sha256=datei.digest,
+        datei=result.file_name, eingang=datei.eingang, quelle=result.source or "unbekannt",
+        stichtag=result.stichtag, gliederung=datei.gliederung, empfangen=datei.received_at,
+        status=result.status, zeilen_gesamt=result.rows_total, zeilen_geladen=result.rows_loaded,
+        zeilen_quarantaene=result.rows_quarantined, gemeinden=",".join(result.municipalities),
+        kodierung=datei.encoding, meldung="; ".join([result.message] + result.warnings),
+        regeln=datei.regeln)
+    if datei.journal is not None:
+        journal.anhaengen(datei.journal, eintrag)
+    con.execute("insert into raw.delivery_log values "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                eintrag.log_row(datei.archive_path.parent))
 
 
 def _write_error_report(archive_path: Path, text: str) -> None:
@@ -87,6 +96,17 @@ def _write_error_report(archive_path: Path, text: str) -> None:
 BATCH_ROWS = 500_000
 BATCH_CELLS = "batch_cells"
 BATCH_SPLIT = "batch_split"
+
+
+@dataclass(frozen=True)
+class Wiedergabe:
+    """Loading archived deliveries again into a new warehouse (`ingestion/wiederaufbau.py`,
+    `spm rebuild`): each file keeps the arrival time of its journal line, the mapping files
+    are read from `zuordnungen/mappings/` (as they were when the file was loaded), and
+    nothing is written to the archive or the journal."""
+
+    empfangen: Mapping[Path, datetime]
+    zuordnungen: Path
 
 
 @dataclass
@@ -102,6 +122,9 @@ class _Datei:
     gliederung: str | None = None
     file_no: int = 0
     rows: int = 0
+    eingang: str | None = None       # the inbox folder it came from
+    regeln: dict | None = None       # the rules it is loaded with (journal.Eintrag.regeln)
+    journal: Path | None = None      # where its delivery is recorded (None: a replay)
 
 
 @dataclass
@@ -135,18 +158,28 @@ def ingest_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path,
 def ingest_files(con: duckdb.DuckDBPyConnection, home: Home,
                  files: list[tuple[str | None, Path]], settings: Settings | None = None,
                  pseudonymiser: Pseudonymiser | None = None, progress=None,
-                 finished=None) -> list[IngestResult]:
+                 finished=None, wiedergabe: Wiedergabe | None = None) -> list[IngestResult]:
     """Load delivered files in the given order ((expected source or None, path) each).
 
     Never raises for bad input: each result says what happened to its file. Each file is one
     transaction, committed in the given order (delivery ids, replacement and duplicates as if
     loaded one by one); consecutive files of the same source, Stichtag and columns are read
     one by one but checked, pseudonymised and prepared together (`BATCH_ROWS`).
-    `finished(path, result)` is called once a file's outcome is committed.
+    `finished(path, result)` is called once a file's outcome is committed. Every delivery is
+    recorded in the delivery journal before its commit (`journal.py`); `wiedergabe` loads
+    archived files again instead (`spm rebuild`).
     """
     settings = settings or load_settings(home.config)
     stapel = _Stapel()
     results: list[IngestResult] = []
+    if not files:
+        return results
+    if wiedergabe is None:
+        # lines of deliveries whose commit never happened are revoked (an older home's
+        # journal is written from raw.delivery_log)
+        journal.abgleichen(con, home)
+    regeln = {"quarantaene_schwelle": settings.quarantaene_schwelle,
+              "hoechstalter": settings.hoechstalter}
     con.execute(f"drop table if exists {PSEUDONYM_CACHE}")
 
     def flush() -> None:
@@ -165,11 +198,19 @@ def ingest_files(con: duckdb.DuckDBPyConnection, home: Home,
         digest = sha256_of(data)
         if any(f.digest == digest for f in stapel.files):
             flush()   # the same bytes again: a duplicate once the first one is committed
-        datei = _Datei(path, digest, archive_file(home, data, digest, path.suffix.lower()),
-                       datetime.now(), IngestResult(path.name, None, None, "rejected", ""))
+        if wiedergabe is None:
+            datei = _Datei(path, digest, archive_file(home, data, digest, path.suffix.lower()),
+                           datetime.now(), IngestResult(path.name, None, None, "rejected", ""),
+                           journal=home.journal)
+        else:
+            datei = _Datei(path, digest, home.archive / f"{digest}{path.suffix.lower()}",
+                           wiedergabe.empfangen[path],
+                           IngestResult(path.name, None, None, "rejected", ""))
+        datei.eingang, datei.regeln = expected_source, dict(regeln, zuordnung=None)
         results.append(datei.result)
         try:
-            table, contract = _read(con, home, datei, data, expected_source, flush)
+            table, contract = _read(con, home, datei, data, expected_source, flush,
+                                    wiedergabe.zuordnungen if wiedergabe else home.config)
             if table is None:   # a duplicate or a Raumgliederung: committed already
                 if finished:
                     finished(path, datei.result)
@@ -196,10 +237,11 @@ def ingest_files(con: duckdb.DuckDBPyConnection, home: Home,
 
 
 def _read(con, home: Home, datei: _Datei, data: bytes, expected_source: str | None,
-          flush) -> tuple[Table | None, Contract | None]:
+          flush, config: Path) -> tuple[Table | None, Contract | None]:
     """Name, duplicate and structure checks of one file; a tabular file's cells end up in
     `delivery_cells`. A duplicate and a Raumgliederung are committed here, after the files
-    waiting before them (`flush`), and give (None, None)."""
+    waiting before them (`flush`), and give (None, None). The mapping file is read from
+    `config` (the home's, or in a replay the one recorded with the delivery)."""
     result = datei.result
     duplicate = con.execute(
         "select delivery_id, status from raw.delivery_log where sha256 = ? "
@@ -218,8 +260,7 @@ def _read(con, home: Home, datei: _Datei, data: bytes, expected_source: str | No
         result.message = (f"Diese Datei wurde bereits geladen (Lieferung {duplicate[0]}); "
                           "sie ändert nichts.")
         result.delivery_id = _next_delivery_id(con)
-        _log(con, result.delivery_id, result, datei.digest, datei.archive_path,
-             datei.received_at, None, datei.gliederung)
+        _log(con, datei)
         return None, None
     if name.stichtag > date.today():
         raise DeliveryRejected(
@@ -237,15 +278,18 @@ def _read(con, home: Home, datei: _Datei, data: bytes, expected_source: str | No
             result.municipalities = sorted({a.ags for a in areas if a.ags})
             result.message = (f"{len(areas)} Räume der Gliederung {name.gliederung!r}, "
                               f"gültig ab {name.stichtag:%d.%m.%Y}, geladen.")
-            _log(con, delivery_id, result, datei.digest, datei.archive_path, datei.received_at,
-                 "utf-8", datei.gliederung)
+            datei.encoding = "utf-8"
+            _log(con, datei)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
         return None, None
     contract = TABULAR_CONTRACTS[name.source]
-    mapping = load_mapping(home.config, contract, datei.path.name)
+    mapping_file = mapping_path(config, contract.source)
+    if mapping_file.exists():
+        datei.regeln["zuordnung"] = mapping_file.read_text(encoding="utf-8")
+    mapping = load_mapping(config, contract, datei.path.name)
     table = read_table(con, datei.path.name, name.extension, data, contract.names,
                        contract.required, mapping)
     datei.encoding = table.encoding
@@ -258,11 +302,11 @@ def _reject(con, datei: _Datei, rejected: DeliveryRejected) -> None:
     result = datei.result
     result.status = "rejected"
     result.message = rejected.describe()
-    _write_error_report(datei.archive_path, result.message + "\n"
-                        + (f"\n{rejected.details}\n" if rejected.details else ""))
+    if datei.journal is not None:    # a replay keeps the archive as it is
+        _write_error_report(datei.archive_path, result.message + "\n"
+                            + (f"\n{rejected.details}\n" if rejected.details else ""))
     result.delivery_id = _next_delivery_id(con)
-    _log(con, result.delivery_id, result, datei.digest, datei.archive_path, datei.received_at,
-         datei.encoding, datei.gliederung)
+    _log(con, datei)
 
 
 def _load_batch(con, stapel: _Stapel, settings: Settings, pseudonymiser: Pseudonymiser | None,
@@ -340,8 +384,7 @@ def _commit_file(con, contract: Contract, stichtag: date, datei: _Datei, columns
                           + (f"; ersetzt Lieferung(en) {', '.join(map(str, replaced))}"
                              if replaced else "")
                           + ".")
-        _log(con, delivery_id, result, datei.digest, datei.archive_path, datei.received_at,
-             datei.encoding)
+        _log(con, datei)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -8,6 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
+from dagster_project.cli import rebuild
 from ingestion.home import Home
 
 DESCRIPTION = """\
@@ -209,8 +210,15 @@ def _nothing_new(home: Home) -> bool:
 def cmd_run(args) -> int:
     from dagster_project.betrieb.sperre import LaufGesperrt
     from dagster_project.environment import activate
+    from ingestion.warehouse import check
 
     home = activate(args.home)
+    # a damaged warehouse, or a lost one (a new one would publish only the inbox): the
+    # office gets the way out (spm rebuild) before anything starts
+    problem = check(home)
+    if problem:
+        _say(f"FEHLER: {problem}")
+        return 1
     if not args.erzwingen and _nothing_new(home):
         return 0
     _progress(f"Nächtlicher Lauf in {home.root}")
@@ -257,6 +265,9 @@ def cmd_ingest(args) -> int:
     except sperre.LaufGesperrt as exc:
         _say(f"FEHLER: {exc}")
         return EXIT_GESPERRT
+    except warehouse.WarehouseFehler as exc:
+        _say(f"FEHLER: {exc}")
+        return 1
     if failed:
         _say(f"{failed} von {len(paths)} Datei(en) abgewiesen; von ihnen wurde nichts geladen.")
     return 1 if failed else 0
@@ -323,6 +334,20 @@ def cmd_status(args) -> int:
     if args.json:
         return print_status_json(resolve_home(args.home))
     return print_status(resolve_home(args.home), _say)
+
+
+def cmd_rebuild(args) -> int:
+    from dagster_project.betrieb import sperre
+    from ingestion.home import resolve_home
+
+    try:
+        with sperre.schreibsperre(resolve_home(args.home), "spm rebuild",
+                                  warten=WARTEN_UNBEGRENZT if args.warten else 0.0,
+                                  log=_progress):
+            return rebuild.rebuild(args, run_pipeline, _say, _progress)
+    except sperre.LaufGesperrt as exc:
+        _say(f"FEHLER: {exc}")
+        return EXIT_GESPERRT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -410,6 +435,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "Schlüssel siehe docs/betrieb.md)")
     status.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     status.set_defaults(func=cmd_status)
+
+    rebuilder = rebuild.add_parser(sub)
+    rebuilder.add_argument("--warten", action="store_true",
+                           help="schreibt gerade ein anderer Lauf, auf ihn warten (sonst endet "
+                                "der Befehl mit Exit-Code 3 und nennt ihn)")
+    rebuilder.set_defaults(func=cmd_rebuild)
     return parser
 
 

@@ -22,6 +22,7 @@ import duckdb
 from dagster_project.betrieb import fristen, sperre
 from dagster_project.betrieb.laufbericht import run_problems
 from dagster_project.betrieb.meldungen import status_zeilen
+from ingestion import warehouse
 from ingestion.home import SOURCES, Home
 
 SCHEMA_VERSION = 1
@@ -257,6 +258,13 @@ _LOCK_PID = re.compile(r"PID (\d+)")
 
 def _warehouse(home: Home, doc: dict, settings, frist_config) -> None:
     state = doc["warehouse"]
+    # damaged, or lost although deliveries were received: the way out (spm rebuild)
+    problem = warehouse.check(home)
+    if problem is not None:
+        state.update(state="damaged" if home.warehouse.exists() else "lost", message=problem)
+        _problem(doc, "warehouse_damaged" if home.warehouse.exists() else "warehouse_lost",
+                 problem)
+        return
     if not home.warehouse.exists():
         state.update(state="missing", message="Noch kein Warehouse vorhanden: es wurde noch "
                      "nichts geladen (spm run oder spm demo).")

@@ -10,11 +10,20 @@ from ingestion.home import SOURCES
 GROUP = "lieferungen"
 
 
+def _connect(home):
+    """The warehouse for writing; a damaged or lost one fails the step with the German
+    message naming `spm rebuild` (the reason `spm status` and the notification show)."""
+    try:
+        return warehouse.connect(home)
+    except warehouse.WarehouseFehler as exc:
+        raise dg.Failure(description=str(exc)) from exc
+
+
 def _ingest_source(context: dg.AssetExecutionContext, spm: SpmHomeResource, source: str):
     home = spm.home()
     # dbt's parse for a new home or new settings, on the other core while this loads
     vorbereitung.parse_starten(home)
-    con = warehouse.connect(home)
+    con = _connect(home)
     try:
         results = loader.ingest_inbox(con, home, source, progress=context.log.info)
         rows = con.execute(f"select count(*) from raw.{source}").fetchone()[0]
@@ -60,7 +69,7 @@ source_assets = [_make_source_asset(source) for source in SOURCES]
 )
 def raw_gemeinden(context: dg.AssetExecutionContext, spm: SpmHomeResource):
     home = spm.home()
-    con = warehouse.connect(home)
+    con = _connect(home)
     try:
         count = loader.load_gemeinden(con, home)
     finally:
