@@ -363,14 +363,21 @@ def _hinweise(home: Home, *, gruende: list[str], lieferungen: tuple[Lieferung, .
 
     voll = any(marke in alles for marke in _VOLL)
     if voll:
-        frei = ""
+        # the fullest of the drives a run writes to (the published zone may be a share of
+        # its own)
+        frei, ordner = "", home.root
         try:
-            frei = f" (frei sind noch {shutil.disk_usage(home.root).free / 1e9:.1f} GB)".replace(
-                ".", ",")
-        except OSError:
+            platz = {path: shutil.disk_usage(path).free
+                     for path in (home.root, home.published, home.warehouse_dir, home.logs)
+                     if path.exists()}
+            ordner = min(platz, key=platz.get)
+            menge = platz[ordner]
+            frei = (f" (frei sind noch {menge / 1e9:.1f} GB)" if menge >= 1e9
+                    else f" (frei sind noch {menge / 1e6:.1f} MB)").replace(".", ",")
+        except (OSError, ValueError):
             pass
         hinweise.append(
-            f"Der Speicherplatz des Laufwerks mit dem Home-Ordner {home.root} ist voll{frei}. "
+            f"Der Speicherplatz des Laufwerks mit {ordner} ist voll{frei}. "
             "Bitte Platz schaffen (z. B. nicht mehr benötigte Dateien; alte Fassungen unter "
             "published/versions/ löscht das Warehouse selbst, siehe versionen_behalten) und "
             "danach „spm run“ erneut starten.")

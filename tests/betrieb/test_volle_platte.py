@@ -63,10 +63,12 @@ def test_a_full_disk_during_publishing_leaves_the_previous_version(home):
 
     lauf = SpmProzess(home.root, "run", "--erzwingen")
     assert lauf.ende() == 1, lauf.ausgabe()[-3000:]
-    out = lauf.ausgabe()
+    out = " ".join(lauf.ausgabe().split())       # the message is wrapped
     assert "Veröffentlichung abgebrochen" in out, out[-3000:]
-    assert "ist voll (kein Speicherplatz mehr)" in out, out[-3000:]
+    assert f"Der Datenträger von {home.published} ist voll (kein Speicherplatz mehr)" in out
     assert "bleibt unverändert" in out
+    # what to do names the full drive
+    assert f"Der Speicherplatz des Laufwerks mit {home.published} ist voll" in out, out[-3000:]
 
     assert _sha(home.published_db) == sha
     assert (home.published / CURRENT).readlink() == link
