@@ -1,5 +1,6 @@
 """Process environment for a run: home folder, Dagster instance, dbt profile, telemetry off."""
 
+import json
 import os
 from pathlib import Path
 
@@ -48,27 +49,53 @@ telemetry:
 # Dagster's own SQLite storage under history/ and schedules/, with one database connection
 # per event log file instead of one per event (dagster_project/event_log.py). Without this
 # section Dagster uses its own class on the same files. PostgreSQL instead:
-# DAGSTER_YAML_POSTGRES in dagster_project/environment.py (docs/betrieb.md).
+# dagster_yaml_postgres() in dagster_project/environment.py (docs/betrieb.md).
 event_log_storage:
   module: dagster_project.event_log
   class: SpmSqliteEventLogStorage
 """ + _INSTANZ
 
 # The same instance with runs, events and schedules in PostgreSQL (several processes on
-# several machines, or a database that is backed up anyway): replace the home's
-# dagster/dagster.yaml by this text and set SPM_DAGSTER_POSTGRES_URL in the environment of
-# every process (`spm`, dagster-daemon, dagster-webserver). Needs the database (created by
-# the DBA, owned by the user of the URL); Dagster creates its tables at the first start.
-DAGSTER_YAML_POSTGRES = """\
+# several machines, or a database that is backed up anyway): `dagster_yaml_postgres(...)`
+# replaces the home's dagster/dagster.yaml, and every process (`spm`, dagster-daemon,
+# dagster-webserver) gets the password in SPM_DAGSTER_POSTGRES_PASSWORD. The database must
+# exist, owned by the user; Dagster creates its tables at the first start. The driver is
+# named: with SQLAlchemy 2.1 a plain `postgresql://` means psycopg 3, on which
+# dagster-postgres 0.29 fails at its first event (`NOTIFY run_events, $1`).
+POSTGRES_PASSWORT = "SPM_DAGSTER_POSTGRES_PASSWORD"
+_DAGSTER_YAML_POSTGRES = """\
 # Dagster instance of this SPM home (runs, events, schedules) in PostgreSQL. Telemetry is
-# off. The URL comes from the environment (no password in this file).
+# off. The password comes from the environment (SPM_DAGSTER_POSTGRES_PASSWORD); without a
+# password (trust or peer authentication) delete its two lines.
 telemetry:
   enabled: false
 storage:
   postgres:
-    postgres_url:
-      env: SPM_DAGSTER_POSTGRES_URL
-""" + _INSTANZ
+    postgres_db:
+      scheme: postgresql+psycopg2
+      hostname: {hostname}
+      port: {port}
+      db_name: {db_name}
+      username: {username}
+      password:
+        env: SPM_DAGSTER_POSTGRES_PASSWORD
+"""
+
+
+def dagster_yaml_postgres(hostname: str, db_name: str, username: str, port: int = 5432,
+                          passwort: bool = True) -> str:
+    """The text of a home's dagster.yaml with Dagster's storage in PostgreSQL (see above);
+    `passwort=False` for trust or peer authentication."""
+    text = _DAGSTER_YAML_POSTGRES.format(
+        hostname=json.dumps(hostname), port=int(port), db_name=json.dumps(db_name),
+        username=json.dumps(username))
+    if not passwort:
+        text = text.replace("      password:\n        env: SPM_DAGSTER_POSTGRES_PASSWORD\n", "")
+    return text + _INSTANZ
+
+
+# the example of docs/betrieb.md
+DAGSTER_YAML_POSTGRES = dagster_yaml_postgres("db.kreis.example", "spm_dagster", "spm_dagster")
 
 # what earlier releases wrote; such a file is replaced by the current one
 _EARLIER_DAGSTER_YAML = (
