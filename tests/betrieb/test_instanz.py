@@ -280,13 +280,15 @@ def test_postgres_storage_holds_a_real_nightly_run(demo_run, tmp_path, dagster_p
                                  passwort=bool(info.get("password")))
     if info.get("password"):
         monkeypatch.setenv(POSTGRES_PASSWORT, info["password"])
-    root = tmp_path / "home"
-    shutil.copytree(demo_run.home.root, root, symlinks=True)
-    (root / "dagster" / "dagster.yaml").write_text(text, encoding="utf-8")
-    home = activate(root)
+    home = copy_home(demo_run, tmp_path / "home")
+    # the note of the last successful run, while the runs are in the SQLite files
+    eingaben.marke_schreiben(home, eingaben.fingerprint(home))
+    assert eingaben.nichts_neues_laut_marke(home)
+    (home.dagster_home / "dagster.yaml").write_text(text, encoding="utf-8")
+    home = activate(home.root)
     assert (home.dagster_home / "dagster.yaml").read_text(encoding="utf-8") == text
-    # the note of the last SQLite run is there and the SQLite files are untouched, but the
-    # runs are in PostgreSQL now: the note must not answer any more
+    # the runs are in PostgreSQL now; the SQLite files stay untouched, so the note must
+    # not answer any more (else it would say "nothing new" whatever runs later)
     assert (home.dagster_home / eingaben.MARKE).is_file()
     assert not eingaben.nichts_neues_laut_marke(home)
     runs_db = home.dagster_home / "history" / "runs.db"
