@@ -5,12 +5,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.defs.aufbewahrung import betrieb_aufbewahrung
 from dagster_project.defs.console import spm_console_logger
 from dagster_project.defs.dbt.assets import spm_dbt_assets
 from dagster_project.defs.dbt.project import dbt_project
 from dagster_project.defs.dbt.resource import SpmDbtCliResource
 from dagster_project.defs.fehlersensor import fehlermeldung_sensor
-from dagster_project.defs.ingestion.assets import raw_gemeinden, source_assets
+from dagster_project.defs.ingestion.assets import protokolle, raw_gemeinden, source_assets
 from dagster_project.defs.ingestion.checks import contract_checks
 from dagster_project.defs.publishing.assets import published_spm_duckdb, quality_report
 from dagster_project.defs.publishing.berichte import published_berichte
@@ -23,8 +24,8 @@ from dagster_project.environment import activate
 activate()
 
 defs = dg.Definitions(
-    assets=[*source_assets, raw_gemeinden, spm_dbt_assets, published_spm_duckdb,
-            quality_report, published_postgres, published_berichte],
+    assets=[*source_assets, raw_gemeinden, *protokolle, spm_dbt_assets, published_spm_duckdb,
+            quality_report, published_postgres, published_berichte, betrieb_aufbewahrung],
     asset_checks=contract_checks,
     jobs=[nightly_job],
     schedules=[nightly_schedule],

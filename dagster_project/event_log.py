@@ -98,6 +98,19 @@ class SpmSqliteEventLogStorage(SqliteEventLogStorage):
         for engine in engines.values():
             engine.dispose()
 
+    def delete_events(self, run_id: str) -> None:
+        """Dagster empties the run's file and leaves it; a deleted run (run retention,
+        dagster_project/betrieb/aufbewahrung.py) also loses the file."""
+        super().delete_events(run_id)
+        with self._db_lock:
+            engine = self._engines.pop(run_id, None)
+            self._initialized_dbs.discard(run_id)
+        if engine is not None:
+            engine.dispose()
+        path = Path(self.path_for_shard(run_id))
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+
     def wipe(self) -> None:
         # removes the files: their engines must not outlive them
         self._dispose_engines()

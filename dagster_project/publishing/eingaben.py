@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.environment import project_root
+from dagster_project.environment import project_root, sqlite_laufspeicher
 from ingestion.home import Home, inbox_files
 
 NICHTS_NEUES = ("Nichts Neues seit dem letzten erfolgreichen Lauf: keine neue Lieferung im "
@@ -129,7 +129,11 @@ def _laufspeicher(home: Home) -> list[Path]:
 
 def _zustand(home: Home) -> list | None:
     """Inode, size and modification time of the run storage files (None for a missing
-    write-ahead log); None when the storage is not there at all."""
+    write-ahead log); None when the storage is not there at all, or when the instance
+    keeps its runs elsewhere (PostgreSQL): a runs.db left from earlier no longer changes
+    when a run starts."""
+    if not sqlite_laufspeicher(home):
+        return None
     zustand = []
     for path in _laufspeicher(home):
         try:

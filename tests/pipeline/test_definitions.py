@@ -105,7 +105,9 @@ def test_webserver_serves_the_full_asset_graph(tmp_path):
         [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml",
          "-h", "127.0.0.1", "-p", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    query = json.dumps({"query": "{ assetNodes { assetKey { path } } }"}).encode()
+    query = json.dumps({"query": "{ assetNodes { assetKey { path } groupName description "
+                                 "owners { ... on TeamAssetOwner { team } "
+                                 "... on UserAssetOwner { email } } } }"}).encode()
     nodes = None
     try:
         deadline = time.time() + 90
@@ -124,3 +126,10 @@ def test_webserver_serves_the_full_asset_graph(tmp_path):
     paths = {"/".join(n["assetKey"]["path"]) for n in nodes}
     assert {"raw/einwohner", "raw/adressen", "published/spm_duckdb"} <= paths
     assert any(p.endswith("mart_indikatorwerte") for p in paths)
+    # as the office reads it: every asset in a Bereich, with owners and a description
+    by_path = {"/".join(n["assetKey"]["path"]): n for n in nodes}
+    assert all(n["groupName"] != "default" and n["owners"] and n["description"]
+               for n in nodes), [p for p, n in by_path.items() if n["groupName"] == "default"]
+    assert by_path["raw/hze"]["groupName"] == "jugendhilfe"
+    assert {o.get("team") for o in by_path["raw/hze"]["owners"]} == {"Jugendamt",
+                                                                     "Statistikstelle"}

@@ -10,6 +10,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from dagster_project.defs import bereiche
 from dagster_project.defs.dbt import aufbau, vorbereitung
 from dagster_project.defs.dbt.project import dbt_project
 from dagster_project.defs.resources import SpmHomeResource
@@ -21,7 +22,33 @@ from ingestion import warehouse
 ERZWUNGEN_TAG = "spm/erzwungen"
 STICHTAGE_ENV = "SPM_STICHTAGE"
 
-translator = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+class SpmDbtTranslator(DagsterDbtTranslator):
+    """dagster-dbt's translator with the office's view of the graph (`defs/bereiche.py`):
+    every model, seed and source in a Bereich (group) with owners and a German description;
+    the developers' English description of the model stays in the metadata
+    (`dbt_beschreibung`). Asset keys are dagster-dbt's (`<schema>/<model>`, sources by their
+    `meta.dagster.asset_key`)."""
+
+    def get_group_name(self, dbt_resource_props):
+        return bereiche.dbt_eintrag(dbt_resource_props).gruppe
+
+    def get_owners(self, dbt_resource_props):
+        return bereiche.dbt_eintrag(dbt_resource_props).owners
+
+    def get_description(self, dbt_resource_props):
+        return bereiche.dbt_eintrag(dbt_resource_props).beschreibung
+
+    def get_metadata(self, dbt_resource_props):
+        metadata = dict(super().get_metadata(dbt_resource_props))
+        english = (dbt_resource_props.get("description") or "").strip()
+        if english and english != self.get_description(dbt_resource_props):
+            metadata["dbt_beschreibung"] = dg.MetadataValue.md(english)
+        return metadata
+
+
+translator = SpmDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,

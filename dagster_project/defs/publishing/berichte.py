@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dagster_project.defs import bereiche
 from dagster_project.defs.publishing.assets import published_spm_duckdb
 from dagster_project.defs.resources import SpmHomeResource
 from dagster_project.reports.bauen import BerichtFehler, berichte_bauen
@@ -10,6 +11,7 @@ from dagster_project.reports.bauen import BerichtFehler, berichte_bauen
 @dg.asset(
     key=["published", "berichte"],
     group_name="veroeffentlichung",
+    owners=bereiche.owners("veroeffentlichung"),
     deps=[published_spm_duckdb],
     description="Sozialberichte je Gemeinde und Atlas des Kreises als statische HTML-Seiten "
                 "(published/berichte/index.html): Karten, Diagramme, Tabellen, Steckbriefe "

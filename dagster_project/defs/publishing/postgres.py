@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dagster_project.defs import bereiche
 from dagster_project.defs.publishing.assets import published_spm_duckdb
 from dagster_project.defs.resources import SpmHomeResource
 from dagster_project.publishing.database import PublishError
@@ -12,6 +13,7 @@ from dagster_project.settings import load_settings
 @dg.asset(
     key=["published", "postgres"],
     group_name="veroeffentlichung",
+    owners=bereiche.owners("veroeffentlichung"),
     deps=[published_spm_duckdb],
     description="Das abgestimmte Datenset in PostgreSQL (Schema spm_public, Leserolle "
                 "spm_leser), aus published/spm.duckdb; nur wenn postgres_url eingestellt ist.",
