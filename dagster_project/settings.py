@@ -55,7 +55,8 @@ class BetriebConfig:
 
 def betrieb_config(settings: Settings) -> BetriebConfig:
     """The section `betrieb:`, checked (ValueError naming the key)."""
-    section = dict(settings.betrieb or {})
+    # a key without a value keeps its default
+    section = {k: v for k, v in (settings.betrieb or {}).items() if v is not None}
     known = {f.name for f in fields(BetriebConfig)}
     unknown = sorted(set(section) - known)
     if unknown:

@@ -22,31 +22,16 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.home import Home
 
-SCHLUESSEL = "laufprotokolle_behalten_tage"
-STANDARD_TAGE = 90
 # the last failure message (dagster_project/betrieb, failure notification) stays
 LETZTE_FEHLERMELDUNG = Path("fehlermeldungen") / "letzte.json"
 # at most so many runs a call; the rest follows the next night (the first call on a home
 # with years of runs stays short)
 HOECHSTENS = 500
-
-
-def behalten_tage(betrieb: Mapping, settings_file: Path) -> int:
-    """`laufprotokolle_behalten_tage` of the section `betrieb` (default 90): a whole number
-    of days from 1; ValueError in German naming the file and the key otherwise."""
-    value = (betrieb or {}).get(SCHLUESSEL, STANDARD_TAGE)
-    if value is None:
-        return STANDARD_TAGE
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{settings_file}: betrieb: {SCHLUESSEL}: ganze Zahl von Tagen ab 1 "
-                         f"erwartet, nicht {value!r}")
-    return value
 
 
 @dataclass

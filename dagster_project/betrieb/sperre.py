@@ -201,10 +201,11 @@ def verfallen(home: Home) -> Halter | None:
     return _lesen(path)
 
 
-def abgebrochenen_lauf_vermerken(instance, vorgaenger: Halter | None,
+def abgebrochenen_lauf_vermerken(home: Home, instance, vorgaenger: Halter | None,
                                  log: Callable[[str], None] | None = None) -> str | None:
     """Mark the Dagster run of a holder that was killed as failed (it still shows as running:
-    a killed process writes no end). Returns its run id if one was marked."""
+    a killed process writes no end) and report it like any failed run (failure message,
+    notification; `meldungen.py`). Returns its run id if one was marked."""
     if vorgaenger is None or not vorgaenger.lauf_id:
         return None
     import dagster as dg
@@ -221,4 +222,9 @@ def abgebrochenen_lauf_vermerken(instance, vorgaenger: Halter | None,
     if log:
         log(f"Der abgebrochene Lauf {vorgaenger.lauf_id[:8]} ist jetzt als fehlgeschlagen "
             "vermerkt.")
+    from dagster_project.betrieb.meldungen import melden
+
+    gemeldet = melden(home, instance, vorgaenger.lauf_id)
+    if log and gemeldet.datei is not None:
+        log(f"Fehlermeldung zum abgebrochenen Lauf: {gemeldet.datei}")
     return vorgaenger.lauf_id

@@ -57,7 +57,7 @@ def run_pipeline(home: Home, erzwungen: bool = False, warten: float = 0.0) -> bo
 
         job = defs.resolve_job_def("spm_nightly")
         instance = dg.DagsterInstance.get()
-        sperre.abgebrochenen_lauf_vermerken(instance, gehalten.vorgaenger, log=_progress)
+        sperre.abgebrochenen_lauf_vermerken(home, instance, gehalten.vorgaenger, log=_progress)
         run_id = str(uuid.uuid4())
         gehalten.lauf_id_setzen(run_id)
         tags = {"spm/ausloeser": "spm run", **({ERZWUNGEN_TAG: "ja"} if erzwungen else {})}

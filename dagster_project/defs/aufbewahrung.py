@@ -4,13 +4,13 @@ succeeded, under whatever started the run (`spm run`, schedule, sensor, web UI).
 
 import dagster as dg
 
-from dagster_project.betrieb.aufbewahrung import aufraeumen, behalten_tage
+from dagster_project.betrieb.aufbewahrung import aufraeumen
 from dagster_project.defs import bereiche
 from dagster_project.defs.publishing.assets import quality_report
 from dagster_project.defs.publishing.berichte import published_berichte
 from dagster_project.defs.publishing.postgres import published_postgres
 from dagster_project.defs.resources import SpmHomeResource
-from dagster_project.settings import load_settings
+from dagster_project.settings import betrieb_config, load_settings
 
 
 @dg.asset(
@@ -28,7 +28,7 @@ from dagster_project.settings import load_settings
 def betrieb_aufbewahrung(context: dg.AssetExecutionContext, spm: SpmHomeResource):
     home = spm.home()
     try:
-        tage = behalten_tage(load_settings(home.config).betrieb, home.config / "settings.yaml")
+        tage = betrieb_config(load_settings(home.config)).laufprotokolle_behalten_tage
     except ValueError as exc:
         raise dg.Failure(description=str(exc)) from exc
     ergebnis = aufraeumen(context.instance, home, tage)

@@ -43,8 +43,8 @@ class SpmHomeResource(dg.ConfigurableResource):
         with versions.publish_lock(self.home()):
             versions.reparieren(self.home(), context.log.info)
         if context.instance is not None:
-            sperre.abgebrochenen_lauf_vermerken(context.instance, gehalten.vorgaenger,
-                                                log=context.log.info)
+            sperre.abgebrochenen_lauf_vermerken(self.home(), context.instance,
+                                                gehalten.vorgaenger, log=context.log.info)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         run = context.run

@@ -73,7 +73,8 @@ class Veroeffentlicht:
 
 
 def _getoetet_und_aufgeraeumt(home: Home, lauf: SpmProzess, zuvor: Veroeffentlicht,
-                              schritt: str) -> None:
+                              schritt: str) -> str:
+    """Kill the run, check that nothing of it survives; returns its Dagster run id."""
     lauf.toeten()
     assert f"Schritt fertig: {schritt}" not in lauf.ausgabe(), \
         f"der Lauf war schon über {schritt} hinaus"
@@ -82,7 +83,9 @@ def _getoetet_und_aufgeraeumt(home: Home, lauf: SpmProzess, zuvor: Veroeffentlic
     zuvor.unveraendert()
     stale = sperre.verfallen(home)
     assert stale is not None and stale.pid == lauf.pid and stale.zweck == "spm run"
+    assert stale.lauf_id
     assert sperre.halter(home) is None
+    return stale.lauf_id
 
 
 def _dbt_laeuft(home: Home) -> bool:
@@ -92,13 +95,13 @@ def _dbt_laeuft(home: Home) -> bool:
 def test_spm_run_killed_during_ingestion_dbt_and_publishing_then_completes(home, demo_run):
     zuvor = Veroeffentlicht(home)
     neu = _neu_liefern(home, demo_run.delivered)
-    laeufe = []
+    laeufe, getoetet = [], []
 
     # 1. during ingestion: the re-delivered residents' files are being read
     lauf = SpmProzess(home.root, "run")
     lauf.warte_auf("Schritt gestartet: raw__einwohner")
     lauf.warte_auf(f"[{len(neu)}/{len(neu)}] einwohner/")
-    _getoetet_und_aufgeraeumt(home, lauf, zuvor, "raw__einwohner")
+    getoetet.append(_getoetet_und_aufgeraeumt(home, lauf, zuvor, "raw__einwohner"))
     laeufe.append(lauf)
 
     # 2. during the dbt build, once dbt itself runs
@@ -110,13 +113,13 @@ def test_spm_run_killed_during_ingestion_dbt_and_publishing_then_completes(home,
         time.sleep(0.1)
     time.sleep(2)
     assert "nicht ordentlich beendet" in lauf.ausgabe()       # the stale lock was recognised
-    _getoetet_und_aufgeraeumt(home, lauf, zuvor, "spm_dbt_assets")
+    getoetet.append(_getoetet_und_aufgeraeumt(home, lauf, zuvor, "spm_dbt_assets"))
     laeufe.append(lauf)
 
     # 3. during publishing, while the file writers build Excel and CSV
     lauf = SpmProzess(home.root, "run")
     lauf.warte_auf("Parquet: sozialindex.parquet")
-    _getoetet_und_aufgeraeumt(home, lauf, zuvor, "published__spm_duckdb")
+    getoetet.append(_getoetet_und_aufgeraeumt(home, lauf, zuvor, "published__spm_duckdb"))
     assert "ist jetzt die aktuelle" not in lauf.ausgabe()
     laeufe.append(lauf)
 
@@ -164,6 +167,13 @@ def test_spm_run_killed_during_ingestion_dbt_and_publishing_then_completes(home,
     finally:
         instance.dispose()
     assert statuses == [dg.DagsterRunStatus.SUCCESS] + [dg.DagsterRunStatus.FAILURE] * 3
+    assert [r.dagster_run.run_id for r in records[1:]] == getoetet[::-1]
+    # each killed run got its failure message (written by the run that found it killed)
+    for run_id in getoetet:
+        files = list((home.logs / "fehlermeldungen").glob(f"*_{run_id[:8]}.txt"))
+        assert len(files) == 1, (run_id, files)
+        text = " ".join(files[0].read_text(encoding="utf-8").split())
+        assert "abgebrochen" in text and "bleibt gültig" in text, text
 
 
 # A kill can also land between the two atomic steps of the swap (publish.py: first

@@ -16,9 +16,7 @@ import psycopg
 import pytest
 
 from dagster_project.betrieb.aufbewahrung import (
-    STANDARD_TAGE,
     aufraeumen,
-    behalten_tage,
 )
 from dagster_project.environment import (
     _EARLIER_DAGSTER_YAML,
@@ -151,16 +149,29 @@ def test_earlier_defaults_are_replaced_an_edited_file_is_kept(tmp_path):
     assert not sqlite_laufspeicher(home)
 
 
-def test_retention_setting_is_checked_with_german_messages(tmp_path):
+def test_operations_settings_are_checked_with_german_messages(tmp_path):
+    from dagster_project.settings import betrieb_config, load_settings
+
     settings = tmp_path / "settings.yaml"
-    assert behalten_tage({}, settings) == STANDARD_TAGE == 90
-    assert behalten_tage({"laufprotokolle_behalten_tage": 30}, settings) == 30
-    for wrong in (0, -5, "90", 1.5, True):
+    settings.write_text("hoechstalter: 115\n", encoding="utf-8")
+    assert betrieb_config(load_settings(tmp_path)).laufprotokolle_behalten_tage == 90
+    settings.write_text("betrieb:\n  laufprotokolle_behalten_tage: 30\n"
+                        "  eingang_ruhezeit_sekunden:\n", encoding="utf-8")
+    config = betrieb_config(load_settings(tmp_path))
+    assert (config.laufprotokolle_behalten_tage, config.eingang_ruhezeit_sekunden) == (30, 120)
+    for key, wrong in (("laufprotokolle_behalten_tage", 0), ("laufprotokolle_behalten_tage", -5),
+                       ("laufprotokolle_behalten_tage", '"90"'),
+                       ("laufprotokolle_behalten_tage", 1.5),
+                       ("laufprotokolle_behalten_tage", "true"),
+                       ("eingang_ruhezeit_sekunden", -1)):
+        settings.write_text(f"betrieb:\n  {key}: {wrong}\n", encoding="utf-8")
         with pytest.raises(ValueError) as error:
-            behalten_tage({"laufprotokolle_behalten_tage": wrong}, settings)
+            load_settings(tmp_path)
         assert str(settings) in str(error.value)
-        assert "betrieb: laufprotokolle_behalten_tage: ganze Zahl von Tagen ab 1" in \
-            str(error.value)
+        assert f"betrieb.{key}: ganze Zahl ab" in str(error.value)
+    settings.write_text("betrieb:\n  laufprotokolle_tage: 30\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="betrieb: unbekannte Einstellung.*laufprotokolle_tage"):
+        load_settings(tmp_path)
 
 
 # --- retention ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from dagster_project.betrieb import fristen, meldungen
 from dagster_project.defs import bereiche
 from dagster_project.defs.dbt import aufbau, vorbereitung
 from dagster_project.defs.dbt.project import dbt_project
@@ -60,6 +61,11 @@ def spm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     home = spm.home()
     try:
         settings = load_settings(home.config)
+        # the operations sections, read by spm status and the failure message: a typo
+        # stops the run here rather than going unnoticed until a delivery is overdue or a
+        # run fails
+        fristen.lieferfristen_laden(home.config)
+        meldungen.lade_benachrichtigung(home)
     except ValueError as exc:
         raise dg.Failure(description=str(exc)) from exc
     code, konfiguration = code_fingerprint(), config_fingerprint(home)
