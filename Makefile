@@ -54,7 +54,7 @@ benchmark: install
 	$(BIN)/python -m benchmarks.run --scale $(or $(SCALE),small)
 
 ui: install
-	SPM_HOME=$(CURDIR)/$(DEMO_HOME) DAGSTER_HOME=$(CURDIR)/$(DEMO_HOME)/dagster $(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000
+	SPM_HOME=$(CURDIR)/$(DEMO_HOME) DAGSTER_HOME=$(CURDIR)/$(DEMO_HOME)/dagster $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 # German docs generated from the indicator catalogue and the delivery contracts (tests fail
 # while the committed files are out of date)

@@ -112,9 +112,9 @@ def _summary(home: Home) -> None:
     _say("Abfrage (nur lesend), z. B.:")
     _say(f"  python -c \"import duckdb; print(duckdb.connect('{home.published_db}', read_only=True)"
          ".sql('select * from indikatorwerte limit 5'))\"")
-    _say("Dagster-Oberfläche (Assets, Läufe, Prüfungen):")
+    _say("Dagster-Oberfläche mit Zeitplan und Eingangssensor (Assets, Läufe, Prüfungen):")
     _say(f"  SPM_HOME={home.root} DAGSTER_HOME={home.dagster_home} "
-         ".venv/bin/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000")
+         ".venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000")
     _say(f"Berichte und Atlas (im Browser öffnen): {home.published / 'berichte' / 'index.html'}")
     _say(f"Qualitätsbericht (privat): {home.quality / 'bericht.html'}")
     _say("Dokumentation: docs/betrieb.md (Betrieb), docs/lieferungen.md (für die Fachämter), "

