@@ -73,3 +73,16 @@ def dbt_fixture_warehouse(tmp_path_factory) -> Path:
     assert "WARN=0" in result.stdout and "ERROR=0" in result.stdout
     assert "deprecat" not in result.stdout.lower(), result.stdout[-5000:]
     return home.warehouse
+
+
+@pytest.fixture
+def restore_environment():
+    """The process environment as it was before the test (runs that call `activate` change
+    DAGSTER_HOME, SPM_HOME and the dbt variables)."""
+    import os
+
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+

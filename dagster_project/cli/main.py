@@ -350,6 +350,12 @@ def cmd_rebuild(args) -> int:
         return EXIT_GESPERRT
 
 
+def _warten_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warten", action="store_true",
+                        help="schreibt gerade ein anderer Lauf, auf ihn warten (sonst endet "
+                             "der Befehl mit Exit-Code 3 und nennt ihn)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spm", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -378,9 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--erzwingen", action="store_true",
                      help="auch laufen, wenn es nichts Neues gibt, und alle Stichtage neu "
                           "aufbauen")
-    run.add_argument("--warten", action="store_true",
-                        help="schreibt gerade ein anderer Lauf, auf ihn warten (sonst endet "
-                             "der Befehl mit Exit-Code 3 und nennt ihn)")
+    _warten_option(run)
     run.set_defaults(func=cmd_run)
 
     ingest = sub.add_parser("ingest", help="Dateien sofort laden, mit Bericht je Datei",
@@ -389,9 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "abgewiesen wurde.")
     ingest.add_argument("paths", nargs="+", metavar="DATEI", help="zu ladende Datei(en)")
     ingest.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    ingest.add_argument("--warten", action="store_true",
-                        help="schreibt gerade ein anderer Lauf, auf ihn warten (sonst endet "
-                             "der Befehl mit Exit-Code 3 und nennt ihn)")
+    _warten_option(ingest)
     ingest.set_defaults(func=cmd_ingest)
 
     publish = sub.add_parser(
@@ -418,9 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "config/settings.yaml). Der nächtliche Lauf erstellt sie selbst. Siehe "
                     "docs/berichte.md.")
     report.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    report.add_argument("--warten", action="store_true",
-                        help="schreibt gerade ein anderer Lauf, auf ihn warten (sonst endet "
-                             "der Befehl mit Exit-Code 3 und nennt ihn)")
+    _warten_option(report)
     report.set_defaults(func=cmd_report)
 
     status = sub.add_parser("status", help="Datenstand je Quelle und Gemeinde, Quarantäne, Läufe",
@@ -437,9 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
 
     rebuilder = rebuild.add_parser(sub)
-    rebuilder.add_argument("--warten", action="store_true",
-                           help="schreibt gerade ein anderer Lauf, auf ihn warten (sonst endet "
-                                "der Befehl mit Exit-Code 3 und nennt ihn)")
+    _warten_option(rebuilder)
     rebuilder.set_defaults(func=cmd_rebuild)
     return parser
 

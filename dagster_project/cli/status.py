@@ -21,7 +21,11 @@ import duckdb
 
 from dagster_project.betrieb import fristen, sperre
 from dagster_project.betrieb.laufbericht import run_problems
-from dagster_project.betrieb.meldungen import status_zeilen
+from dagster_project.betrieb.meldungen import (  # noqa: F401 (published_version re-exported)
+    published_version,
+    status_zeilen,
+    veroeffentlichte_fassung,
+)
 from ingestion import warehouse
 from ingestion.home import SOURCES, Home
 
@@ -126,28 +130,16 @@ def _settings(home: Home, doc: dict):
 
 
 def _published(home: Home, doc: dict) -> None:
-    if not home.published_db.exists():
+    fassung = veroeffentlichte_fassung(home)
+    if fassung is None:
         return
-    from dagster_project.publishing.versions import VERSION_FILE, aktuelle_version
+    from dagster_project.publishing.versions import aktuelle_version
 
-    folder = aktuelle_version(home)
-    version = {"version": None, "published_at": None, "run_id": None,
-               "path": str(home.published_db), "folder": None}
-    if folder is not None and (folder / VERSION_FILE).is_file():
-        meta = json.loads((folder / VERSION_FILE).read_text(encoding="utf-8"))
-        version.update(
-            version=meta["version"], run_id=meta.get("lauf_id"), folder=str(folder),
-            published_at=dt.datetime.fromisoformat(meta["veroeffentlicht_utc"]).astimezone())
-    else:
-        version["published_at"] = _moment(home.published_db.stat().st_mtime)
-    doc["published_version"] = version
-
-
-def published_version(home: Home) -> str | None:
-    """`Fassung <version> vom TT.MM.JJJJ HH:MM` of the current published version, or None."""
-    doc = {"published_version": None}
-    _published(home, doc)
-    return _version_text(doc["published_version"])
+    folder = aktuelle_version(home) if fassung.version else None
+    doc["published_version"] = {
+        "version": fassung.version, "published_at": fassung.zeitpunkt.astimezone(),
+        "run_id": fassung.lauf_id, "path": str(home.published_db),
+        "folder": str(folder) if folder else None}
 
 
 def _version_text(version: dict | None) -> str | None:

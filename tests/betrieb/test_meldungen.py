@@ -40,6 +40,7 @@ from dagster_project.publishing.versions import aktuelle_version
 from ingestion.contracts import TABULAR_CONTRACTS
 from ingestion.home import Home
 from ingestion.settings import DEFAULT_SETTINGS_TEXT
+from tests.betrieb.einstellungen import abschnitt_setzen
 
 SPM = str(Path(sys.executable).parent / "spm")
 BAD_GEOJSON = "raumgliederung_sozialraum_2021-01-01.geojson"
@@ -168,12 +169,7 @@ def copy_home(source: Home, target: Path) -> Home:
 
 
 def set_benachrichtigung(home: Home, section: dict, **top) -> None:
-    path = home.config / "settings.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    data["benachrichtigung"] = section
-    data.update(top)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
-                    encoding="utf-8")
+    abschnitt_setzen(home, "benachrichtigung", section, **top)
 
 
 def bad_deliveries(home: Home, delivered: Path) -> None:
@@ -259,13 +255,6 @@ def instance_of(restore_environment):
     for instance in instances:
         instance.dispose()
 
-
-@pytest.fixture
-def restore_environment():
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 def message_files(home: Home) -> list[Path]:

@@ -22,6 +22,7 @@ from dagster_project.betrieb import fristen
 from dagster_project.betrieb.fristen import Lieferfrist, fristen_pruefen, plus_monate
 from dagster_project.cli.status import collect_status
 from ingestion.home import Home
+from tests.betrieb.einstellungen import abschnitt_setzen
 
 SPM = os.path.join(os.path.dirname(sys.executable), "spm")
 
@@ -58,14 +59,8 @@ def status_text(home: Home) -> tuple[int, str]:
 
 
 def set_lieferfristen(home: Home, section: dict | None, **other) -> None:
-    """Replace the section `lieferfristen:` (and `other` settings) of the home's
-    settings.yaml, keeping the rest."""
-    path = home.config / "settings.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    data["lieferfristen"] = section
-    data.update(other)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
-                    encoding="utf-8")
+    """Replace the section `lieferfristen:` (and `other` settings), keeping the rest."""
+    abschnitt_setzen(home, "lieferfristen", section, **other)
 
 
 def kinds(doc: dict) -> list[str]:

@@ -40,13 +40,6 @@ QUALITAET = ["lauf_id", "zeitpunkt", "pruefung", "art", "gegenstand", "schweregr
 SENSIBLE_QUELLEN = {"sgb2", "hze", "seu", "schule", "schulabgang"}
 
 
-@pytest.fixture
-def restore_environment():
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
 
 def query(db: Path, sql: str, params=None) -> pd.DataFrame:
     con = duckdb.connect(str(db), read_only=True)
