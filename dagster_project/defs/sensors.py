@@ -4,7 +4,8 @@ An agency often delivers several files (one per Stichtag or municipality), copie
 the other. The sensor waits until nothing in the inbox has changed for
 `betrieb.eingang_ruhezeit_sekunden` (settings, default 120 s) and until no run of the job is
 queued or at work (nor any other writer of the home, `betrieb/sperre.py`); then it requests
-one run for everything that lies there. A run key made of the files' names, sizes and
+one run for everything that lies there. A run whose process died (its lock record is stale)
+is marked failed first, so that it does not hold the one-run queue. A run key made of the files' names, sizes and
 times keeps it from requesting the same batch twice. The daemon evaluates it every
 `SPM_EINGANG_INTERVALL` seconds (environment, default 60).
 """
@@ -34,6 +35,10 @@ _UNFERTIG = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
                        "mehrere Dateien; Ruhezeit: betrieb.eingang_ruhezeit_sekunden).")
 def inbox_sensor(context: dg.SensorEvaluationContext):
     home = resolve_home(os.environ.get("SPM_HOME"))
+    # a run whose process died still counts as running and would hold the run queue (one
+    # run at a time) until run monitoring gives up on it: its stale lock record says so
+    sperre.abgebrochenen_lauf_vermerken(home, context.instance, sperre.verfallen(home),
+                                        log=context.log.info)
     files = inbox_files(home)
     if not files:
         return dg.SkipReason("Keine neuen Dateien im Eingangsordner.")

@@ -87,6 +87,23 @@ def test_inbox_sensor_requests_one_run_once_the_inbox_is_quiet(tmp_path, monkeyp
         assert isinstance(skip, dg.SkipReason) and run.run_id[:8] in skip.skip_message
         instance.report_run_failed(run)
         assert isinstance(inbox_sensor(context), dg.RunRequest)
+        # a run whose process was killed still shows as running; its stale lock record
+        # tells the sensor, which marks it failed instead of waiting behind it
+        dead = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED)
+        holder = subprocess.Popen([sys.executable, "-c", (
+            "import sys, time; from pathlib import Path; "
+            "from dagster_project.betrieb import sperre; from ingestion.home import Home; "
+            f"cm = sperre.schreibsperre(Home(Path({str(home.root)!r})), 'Lauf (Zeitplan)', "
+            f"lauf_id={dead.run_id!r}); cm.__enter__(); print('ok', flush=True); "
+            "time.sleep(60)")], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "ok"
+        skip = inbox_sensor(context)
+        assert isinstance(skip, dg.SkipReason) and "Lauf (Zeitplan)" in skip.skip_message
+        holder.kill()
+        holder.wait()
+        assert isinstance(inbox_sensor(context), dg.RunRequest)
+        assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert list((home.logs / "fehlermeldungen").glob(f"*_{dead.run_id[:8]}.txt"))
 
 
 def _free_port() -> int:
