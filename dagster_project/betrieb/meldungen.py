@@ -22,6 +22,7 @@ import os
 import shutil
 import smtplib
 import ssl
+import tempfile
 import textwrap
 import urllib.error
 import urllib.parse
@@ -558,8 +559,13 @@ def schreiben(home: Home, meldung: Meldung) -> Path | None:
     folder = meldungsordner(home)
     folder.mkdir(parents=True, exist_ok=True)
     ziel = folder / meldung.dateiname
-    tmp = folder / f".{ziel.name}.{os.getpid()}.tmp"
-    tmp.write_text(meldung.text, encoding="utf-8")
+    # one temporary name per caller: threads of one process (the sensor and `spm run` in
+    # `dagster dev`) must not share it, or one caller's clean-up removes another's file
+    fd, name = tempfile.mkstemp(prefix=f".{ziel.name}.", suffix=".tmp", dir=folder)
+    tmp = Path(name)
+    os.chmod(fd, 0o640)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(meldung.text)
     try:
         try:
             os.link(tmp, ziel)
