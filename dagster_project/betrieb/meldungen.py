@@ -34,6 +34,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from dagster_project.betrieb.laufbericht import run_problems
+from ingestion import warehouse
 from ingestion.home import Home
 
 ORDNER = "fehlermeldungen"
@@ -66,6 +67,9 @@ NACH_VEROEFFENTLICHUNG = {
 }
 _VOLL = ("no space left on device", "enospc", "errno 28", "disk is full", "disk full",
          "speicherplatz")
+# DuckDB's words for a data block it cannot read (the file header is intact: opening the
+# file works, the query that reads the block fails)
+_BESCHAEDIGT = ("corrupt database file", "does not match stored checksum")
 
 
 # ---------------------------------------------------------------------------------------
@@ -383,6 +387,16 @@ def _hinweise(home: Home, *, gruende: list[str], lieferungen: tuple[Lieferung, .
             "published/versions/ löscht das Warehouse selbst, siehe versionen_behalten) und "
             "danach „spm run“ erneut starten.")
 
+    beschaedigt = any(marke in alles for marke in _BESCHAEDIGT)
+    if beschaedigt:
+        hinweise.append(
+            f"Ein Datenblock des Warehouse {home.warehouse} ist beschädigt (die Prüfsumme "
+            "stimmt nicht; z. B. nach einem Fehler des Speichers oder Dateisystems). Die "
+            "Lieferungen sind im Archiv erhalten: bitte das Warehouse mit "
+            f"„spm --home {home.root} rebuild --erzwingen“ aus dem Archiv neu aufbauen "
+            f"({warehouse.REBUILD_DOC}); das beschädigte wird dabei beiseitegelegt, nicht "
+            "gelöscht. Ein neuer Lauf ohne Neuaufbau scheitert wieder.")
+
     for lieferung in lieferungen:
         if lieferung.status == "rejected":
             hinweise.append(
@@ -406,7 +420,7 @@ def _hinweise(home: Home, *, gruende: list[str], lieferungen: tuple[Lieferung, .
 
     dbt = [g for g in echte if (g.startswith("Prüfung ") and not _quelle_der_pruefung(g))
            or g.startswith("Schritt spm_dbt_assets")]
-    if dbt and not voll:
+    if dbt and not voll and not beschaedigt:
         neue = [lf for lf in lieferungen if lf.status in ("loaded", "replaced")]
         ursache = (" Wahrscheinliche Ursache sind die neuen Lieferungen dieses Laufs ("
                    + ", ".join(lf.datei for lf in neue) + "): bitte mit der liefernden Stelle "

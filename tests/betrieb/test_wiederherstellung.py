@@ -271,6 +271,62 @@ def test_a_damaged_warehouse_of_an_older_home_is_refused_and_rebuilt(geschichte,
     assert raw_zone(home) == raw_before
 
 
+def corrupt_table_blocks(path: Path, table: str) -> int:
+    """Overwrite the data blocks of one table and leave the header and catalogue intact:
+    the file opens, the first query that reads the table fails DuckDB's checksum. Returns
+    the number of blocks overwritten."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        block_size = con.execute("select block_size from pragma_database_size()").fetchone()[0]
+        blocks = [b for (b,) in con.execute(
+            f"select distinct block_id from pragma_storage_info('{table}') "
+            "where block_id is not null and block_id >= 0").fetchall()]
+    finally:
+        con.close()
+    assert blocks, table
+    header = 3 * 4096           # DuckDB's main header and its two database headers
+    with open(path, "r+b") as f:
+        for block in blocks:
+            f.seek(header + block * block_size + 64)
+            f.write(b"\x5a" * 4096)
+    return len(blocks)
+
+
+def test_a_damaged_data_block_is_reported_with_the_rebuild_command(geschichte, tmp_path,
+                                                                   capsys):
+    """A damaged block behind an intact header: the file opens, the run that reads the block
+    fails; its message says the warehouse is damaged and names `spm rebuild --erzwingen`,
+    which restores the same published tables."""
+    original, before, raw_before = geschichte
+    home = copy_home(original, tmp_path / "home")
+    published = published_state(home)
+    assert corrupt_table_blocks(home.warehouse, "raw.einwohner") > 0
+    assert warehouse.check(home) is None, "the header is intact: the file opens"
+
+    code, out = spm(home, "run", "--erzwingen", capsys=capsys)
+    assert code == 1
+    flat = " ".join(out.split())
+    assert "Corrupt database file" in flat
+    assert f"Ein Datenblock des Warehouse {home.warehouse} ist beschädigt" in flat
+    assert f"„spm --home {home.root} rebuild --erzwingen“" in flat
+    assert "keine der bekannten" not in flat
+    assert published_state(home) == published
+    code, out = spm(home, "status", capsys=capsys)
+    flat = " ".join(out.split())
+    assert code == 1 and "rebuild --erzwingen" in flat and "ist beschädigt" in flat
+
+    code, out = spm(home, "rebuild", capsys=capsys)
+    assert code == 1 and "rebuild --erzwingen" in " ".join(out.split())
+    code, out = spm(home, "rebuild", "--erzwingen", capsys=capsys)
+    assert code == 0, out
+    aside = list(home.warehouse_dir.glob("spm.duckdb.ersetzt-*"))
+    assert len(aside) == 1
+    after = published_tables(home.published_db)
+    assert after.keys() == before.keys()
+    assert [name for name in after if after[name] != before[name]] == []
+    assert raw_zone(home) == raw_before
+
+
 def test_the_journal_written_from_the_log_equals_the_one_written_while_loading(geschichte,
                                                                               tmp_path):
     original, _, _ = geschichte
