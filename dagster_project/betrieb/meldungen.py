@@ -282,6 +282,8 @@ class Meldung:
 
     @property
     def betreff(self) -> str:
+        if self.ergebnis == TEST:
+            return "SPM-Data-Warehouse: Testmeldung (kein Fehler)"
         if self.veroeffentlicht:
             return f"SPM-Data-Warehouse: {self.titel} (Daten veröffentlicht)"
         return f"SPM-Data-Warehouse: {self.titel}"
@@ -289,6 +291,25 @@ class Meldung:
     @property
     def dateiname(self) -> str:
         return f"{self.zeitpunkt:%Y-%m-%dT%H%M%S}_{self.lauf_id[:8]}.txt"
+
+
+TEST = "test"
+
+
+def testmeldung(home: Home, kontakt: str = "") -> Meldung:
+    """The message `spm testmeldung` sends: it says that it is a test and of which home."""
+    jetzt = dt.datetime.now().replace(microsecond=0)
+    text = (
+        "Testmeldung des SPM-Data-Warehouse (kein Fehler)\n"
+        "================================================\n"
+        f"Home-Ordner: {home.root}\n"
+        f"Gesendet am {jetzt:%d.%m.%Y um %H:%M:%S} mit „spm testmeldung“.\n\n"
+        "Diese Nachricht prüft nur die Einstellungen im Abschnitt „benachrichtigung:“ von "
+        "config/settings.yaml. Schlägt ein Lauf fehl, kommt die Fehlermeldung auf demselben "
+        "Weg.\n"
+        + (f"Ansprechpartner bei Fehlern: {kontakt}\n" if kontakt else ""))
+    return Meldung(lauf_id="", zeitpunkt=jetzt, ergebnis=TEST, ausloeser="spm testmeldung",
+                   veroeffentlicht=False, gruende=(), lieferungen=(), hinweise=(), text=text)
 
 
 def _de(number: int | float | None) -> str:

@@ -336,6 +336,28 @@ def cmd_status(args) -> int:
     return print_status(resolve_home(args.home), _say)
 
 
+def cmd_testmeldung(args) -> int:
+    from dagster_project.betrieb import meldungen
+    from ingestion.home import resolve_home
+
+    home = resolve_home(args.home)
+    try:
+        config = meldungen.lade_benachrichtigung(home)
+    except ValueError as exc:
+        _say(f"FEHLER: {exc}")
+        return 1
+    if config.email is None and not config.webhook:
+        _say(f"Keine Benachrichtigung eingestellt (Abschnitt benachrichtigung: in "
+             f"{home.config / 'settings.yaml'}): es wurde nichts gesendet. Fehlermeldungen "
+             f"stehen nur in {meldungen.meldungsordner(home)} und in „spm status“.")
+        return 1
+    protokoll = meldungen.benachrichtigen(
+        config, meldungen.testmeldung(home, kontakt=config.kontakt), None)
+    for line in protokoll:
+        _say(line)
+    return 1 if any(" NICHT " in line for line in protokoll) else 0
+
+
 def cmd_rebuild(args) -> int:
     from dagster_project.betrieb import sperre
     from ingestion.home import resolve_home
@@ -435,6 +457,15 @@ def build_parser() -> argparse.ArgumentParser:
                              "Schlüssel siehe docs/betrieb.md)")
     status.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     status.set_defaults(func=cmd_status)
+
+    test = sub.add_parser(
+        "testmeldung", help="Test-E-Mail bzw. Test-Webhook senden (Einstellungen prüfen)",
+        description="Sendet eine Testmeldung über die im Abschnitt benachrichtigung: von "
+                    "config/settings.yaml eingestellten Wege (E-Mail, Webhook) und sagt je Weg, "
+                    "ob sie angekommen ist. Exit-Code 1, wenn ein Weg scheitert oder keiner "
+                    "eingestellt ist. Das Warehouse wird dabei nicht geöffnet.")
+    test.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    test.set_defaults(func=cmd_testmeldung)
 
     rebuilder = rebuild.add_parser(sub)
     _warten_option(rebuilder)

@@ -676,3 +676,57 @@ def test_password_comes_from_the_environment_only(monkeypatch):
         assert smtp.mails == []
     finally:
         smtp.close()
+
+
+def test_spm_testmeldung_sends_on_every_way_set_and_says_which_failed(tmp_path, capsys):
+    """The office checks its settings without waiting for a failed run."""
+    from dagster_project.cli.main import main
+
+    home = Home(tmp_path / "home").create()
+    (home.config / "settings.yaml").write_text(DEFAULT_SETTINGS_TEXT, encoding="utf-8")
+
+    def testmeldung() -> tuple[int, str]:
+        capsys.readouterr()
+        code = main(["--home", str(home.root), "testmeldung"])
+        return code, " ".join(capsys.readouterr().out.split())
+
+    code, out = testmeldung()
+    assert code == 1 and "Keine Benachrichtigung eingestellt" in out
+
+    smtp, webhook = SmtpServer(), WebhookServer()
+    try:
+        set_benachrichtigung(home, {
+            "email": {**EMAIL, "smtp_host": "127.0.0.1", "smtp_port": smtp.port},
+            "webhook": webhook.url(), "zeitlimit_sekunden": 5, "kontakt": "IT, Tel. 99"})
+        code, out = testmeldung()
+        assert code == 0, out
+        assert f"E-Mail an {', '.join(EMAIL['an'])} gesendet" in out
+        assert f"Webhook http://127.0.0.1:{webhook.port} benachrichtigt (Antwort 200)" in out
+        assert "geheim-token" not in out
+        [mail] = smtp.mails
+        message = mail.message()
+        assert message["Subject"] == "SPM-Data-Warehouse: Testmeldung (kein Fehler)"
+        body = message.get_content()
+        assert "Testmeldung" in body and str(home.root) in body and "IT, Tel. 99" in body
+        [post] = webhook.posts
+        assert post.body["ergebnis"] == "test" and post.body["betreff"] == message["Subject"]
+        assert str(home.root) in post.body["text"]
+
+        # one way fails: exit 1, the other is still sent
+        set_benachrichtigung(home, {
+            "email": {**EMAIL, "smtp_host": "127.0.0.1", "smtp_port": smtp.port},
+            "webhook": f"http://127.0.0.1:{closed_port()}/hook", "zeitlimit_sekunden": 3})
+        code, out = testmeldung()
+        assert code == 1
+        assert "gesendet" in out and "NICHT benachrichtigt" in out
+        assert len(smtp.mails) == 2
+    finally:
+        smtp.close()
+        webhook.close()
+    assert not home.warehouse.exists(), "the test message does not open the warehouse"
+    assert not meldungen.meldungsordner(home).exists(), "nor write a failure message"
+
+    (home.config / "settings.yaml").write_text("benachrichtigung:\n  webhook: nirgendwo\n",
+                                               encoding="utf-8")
+    code, out = testmeldung()
+    assert code == 1 and "benachrichtigung.webhook:" in out
