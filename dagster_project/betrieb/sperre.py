@@ -208,23 +208,74 @@ def abgebrochenen_lauf_vermerken(home: Home, instance, vorgaenger: Halter | None
     notification; `meldungen.py`). Returns its run id if one was marked."""
     if vorgaenger is None or not vorgaenger.lauf_id:
         return None
+    return _als_abgebrochen_vermerken(
+        home, instance, vorgaenger.lauf_id,
+        f"der Prozess endete, ohne den Lauf abzuschließen ({vorgaenger.beschreibung()}); "
+        "festgestellt vom nächsten Lauf", log)
+
+
+# Every asset of the code location needs the home resource, which takes the writer lock at
+# its set-up, within seconds of the run's start (tests/pipeline/test_definitions.py checks
+# that no asset goes without it). A run marked as running that holds no lock long after its
+# start and has logged nothing for a while has no process any more: it died before it took
+# the lock (machine down or run worker killed while the run started), so no lock record
+# names it. Dagster's run monitoring cannot see this with the default run launcher; only
+# its `max_runtime_seconds` (12 h) would end such a run, and until then it holds the queue
+# (one run at a time) and keeps the inbox sensor waiting.
+OHNE_SPERRE_VERWAIST = 600.0      # seconds after the run's start
+STILLE = 120.0                    # seconds without an event of the run
+
+
+def verwaiste_laeufe(home: Home, instance, jetzt: float | None = None) -> list[str]:
+    """Ids of runs marked STARTED that have no process any more (see above); none while
+    anybody holds the lock."""
     import dagster as dg
 
-    run = instance.get_run_by_id(vorgaenger.lauf_id)
+    if halter(home) is not None:
+        return []
+    jetzt = time.time() if jetzt is None else jetzt
+    verwaist = []
+    for record in instance.get_run_records(
+            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]), limit=20):
+        start = record.start_time or record.create_timestamp.timestamp()
+        if jetzt - start < OHNE_SPERRE_VERWAIST:
+            continue
+        letzte = instance.get_records_for_run(record.dagster_run.run_id, limit=1,
+                                              ascending=False).records
+        if letzte and jetzt - letzte[0].event_log_entry.timestamp < STILLE:
+            continue
+        verwaist.append(record.dagster_run.run_id)
+    # the lock may have been taken meanwhile (a run that was just starting after all)
+    return verwaist if halter(home) is None else []
+
+
+def verwaiste_laeufe_vermerken(home: Home, instance,
+                               log: Callable[[str], None] | None = None) -> list[str]:
+    """Mark every run of `verwaiste_laeufe` as failed and report it; returns their ids."""
+    return [run_id for run_id in verwaiste_laeufe(home, instance)
+            if _als_abgebrochen_vermerken(
+                home, instance, run_id,
+                f"der Prozess ist seit mindestens {OHNE_SPERRE_VERWAIST / 60:.0f} Minuten nach "
+                "dem Start nicht mehr vorhanden und hat die Schreibsperre nie genommen (z. B. "
+                "Rechner während des Starts ausgefallen); festgestellt vom Eingangssensor", log)]
+
+
+def _als_abgebrochen_vermerken(home: Home, instance, run_id: str, grund: str,
+                               log: Callable[[str], None] | None) -> str | None:
+    import dagster as dg
+
+    run = instance.get_run_by_id(run_id)
     if run is None or run.status not in (dg.DagsterRunStatus.STARTED,
                                          dg.DagsterRunStatus.STARTING,
                                          dg.DagsterRunStatus.NOT_STARTED,
                                          dg.DagsterRunStatus.CANCELING):
         return None
-    instance.report_run_failed(
-        run, message=f"Lauf abgebrochen: der Prozess endete, ohne den Lauf abzuschließen "
-                     f"({vorgaenger.beschreibung()}); festgestellt vom nächsten Lauf.")
+    instance.report_run_failed(run, message=f"Lauf abgebrochen: {grund}.")
     if log:
-        log(f"Der abgebrochene Lauf {vorgaenger.lauf_id[:8]} ist jetzt als fehlgeschlagen "
-            "vermerkt.")
+        log(f"Der abgebrochene Lauf {run_id[:8]} ist jetzt als fehlgeschlagen vermerkt.")
     from dagster_project.betrieb.meldungen import melden
 
-    gemeldet = melden(home, instance, vorgaenger.lauf_id)
+    gemeldet = melden(home, instance, run_id)
     if log and gemeldet.datei is not None:
         log(f"Fehlermeldung zum abgebrochenen Lauf: {gemeldet.datei}")
-    return vorgaenger.lauf_id
+    return run_id

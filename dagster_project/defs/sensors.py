@@ -4,8 +4,9 @@ An agency often delivers several files (one per Stichtag or municipality), copie
 the other. The sensor waits until nothing in the inbox has changed for
 `betrieb.eingang_ruhezeit_sekunden` (settings, default 120 s) and until no run of the job is
 queued or at work (nor any other writer of the home, `betrieb/sperre.py`); then it requests
-one run for everything that lies there. A run whose process died (its lock record is stale)
-is marked failed first, so that it does not hold the one-run queue. A run key made of the files' names, sizes and
+one run for everything that lies there. A run whose process died (its lock record is stale,
+or it never took the lock: `sperre.verwaiste_laeufe`) is marked failed first, so that it
+does not hold the one-run queue. A run key made of the files' names, sizes and
 times keeps it from requesting the same batch twice. The daemon evaluates it every
 `SPM_EINGANG_INTERVALL` seconds (environment, default 60).
 """
@@ -39,6 +40,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
     # run at a time) until run monitoring gives up on it: its stale lock record says so
     sperre.abgebrochenen_lauf_vermerken(home, context.instance, sperre.verfallen(home),
                                         log=context.log.info)
+    # ... and so does one whose process died before it took the lock (no record names it)
+    sperre.verwaiste_laeufe_vermerken(home, context.instance, log=context.log.info)
     files = inbox_files(home)
     if not files:
         return dg.SkipReason("Keine neuen Dateien im Eingangsordner.")

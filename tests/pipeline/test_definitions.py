@@ -104,6 +104,37 @@ def test_inbox_sensor_requests_one_run_once_the_inbox_is_quiet(tmp_path, monkeyp
         assert isinstance(inbox_sensor(context), dg.RunRequest)
         assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
         assert list((home.logs / "fehlermeldungen").glob(f"*_{dead.run_id[:8]}.txt"))
+        # a run whose process died before it took the lock: no record names it; once it is
+        # long past its start and silent, the sensor marks it failed too
+        orphan = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED)
+        skip = inbox_sensor(context)
+        assert isinstance(skip, dg.SkipReason) and orphan.run_id[:8] in skip.skip_message
+        later = time.time() + sperre.OHNE_SPERRE_VERWAIST + sperre.STILLE
+        assert sperre.verwaiste_laeufe(home, instance, jetzt=later) == [orphan.run_id]
+        assert sperre.verwaiste_laeufe(home, instance, jetzt=later - 60) == [], "too soon"
+        with sperre.schreibsperre(home, "spm ingest"):
+            # somebody writes: the run may be waiting for the lock
+            assert sperre.verwaiste_laeufe(home, instance, jetzt=later) == []
+        monkeypatch.setattr(sperre, "OHNE_SPERRE_VERWAIST", 0.0)
+        monkeypatch.setattr(sperre, "STILLE", 0.0)
+        assert isinstance(inbox_sensor(context), dg.RunRequest)
+        assert instance.get_run_by_id(orphan.run_id).status == dg.DagsterRunStatus.FAILURE
+        [message] = (home.logs / "fehlermeldungen").glob(f"*_{orphan.run_id[:8]}.txt")
+        assert "Schreibsperre nie genommen" in " ".join(
+            message.read_text(encoding="utf-8").split())
+
+
+def test_every_asset_takes_the_writer_lock():
+    """Every asset needs the home resource, whose set-up takes the writer lock: a run that
+    holds no lock long after its start has died (`sperre.verwaiste_laeufe`)."""
+    defs = load_defs()
+    assets = [a for a in defs.resolve_all_asset_specs()]
+    assert len(assets) > 100
+    graph = defs.resolve_asset_graph()
+    without = sorted(key.to_user_string() for key in graph.get_all_asset_keys()
+                     if graph.get(key).is_materializable
+                     and "spm" not in graph.get(key).assets_def.required_resource_keys)
+    assert without == []
 
 
 def _free_port() -> int:
