@@ -100,9 +100,20 @@ def test_spm_run_killed_during_ingestion_dbt_and_publishing_then_completes(home,
     # 1. during ingestion: the re-delivered residents' files are being read
     lauf = SpmProzess(home.root, "run")
     lauf.warte_auf("Schritt gestartet: raw__einwohner")
+    # at the last file: the loader commits a file once it has read the next one (each has its
+    # own Stichtag), so the first files are committed and the last two are not yet
     lauf.warte_auf(f"[{len(neu)}/{len(neu)}] einwohner/")
     getoetet.append(_getoetet_und_aufgeraeumt(home, lauf, zuvor, "raw__einwohner"))
     laeufe.append(lauf)
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        committed = con.execute(
+            "select count(*) from raw.delivery_log where status = 'loaded' and sha256 in "
+            f"({', '.join('?' * len(neu))})", list(neu)).fetchone()[0]
+    finally:
+        con.close()
+    assert 1 <= committed < len(neu), "the kill comes between the files' commits: the next " \
+        "run must neither load a committed file again nor lose an uncommitted one"
 
     # 2. during the dbt build, once dbt itself runs
     lauf = SpmProzess(home.root, "run")
