@@ -14,6 +14,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -181,6 +182,30 @@ def _in_progress(home: Home, instance, record, jetzt: dt.datetime,
     return entry
 
 
+# SQLite run storage: a reader may find the database locked while a run writes its events
+# (more often on a loaded machine); `spm status` tries again before it reports a problem
+LESEVERSUCHE = 4
+
+
+def _runs_lesen(home: Home, instance, doc: dict, jetzt: dt.datetime,
+                stale_after: dt.timedelta) -> None:
+    import dagster as dg
+
+    doc["recent_runs"] = [_run_entry(r) for r in instance.get_run_records(limit=RECENT_RUNS)]
+    nightly = instance.get_run_records(filters=dg.RunsFilter(job_name=NIGHTLY_JOB), limit=50)
+    for record in nightly:
+        if record.dagster_run.status.value in IN_PROGRESS:
+            doc["run_in_progress"] = doc["run_in_progress"] or _in_progress(
+                home, instance, record, jetzt, stale_after)
+            continue
+        last = _run_entry(record)
+        last["published"], last["reasons"] = run_problems(instance, record.dagster_run.run_id)
+        # what to do, as the failure message says it (empty unless it failed)
+        last["what_to_do"] = status_zeilen(home, instance, record.dagster_run.run_id)
+        doc["last_run"] = last
+        break
+
+
 def _runs(home: Home, doc: dict, jetzt: dt.datetime, stale_after: dt.timedelta) -> None:
     """The recent runs, the newest run of the nightly job in progress (if any) and the
     newest finished one with its verdict (published? why not?)."""
@@ -189,32 +214,23 @@ def _runs(home: Home, doc: dict, jetzt: dt.datetime, stale_after: dt.timedelta) 
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
     import dagster as dg
 
-    try:
-        instance = dg.DagsterInstance.get()
+    for versuch in range(1, LESEVERSUCHE + 1):
+        doc.update(recent_runs=[], run_in_progress=None, last_run=None)
         try:
-            doc["recent_runs"] = [_run_entry(r)
-                                  for r in instance.get_run_records(limit=RECENT_RUNS)]
-            nightly = instance.get_run_records(
-                filters=dg.RunsFilter(job_name=NIGHTLY_JOB), limit=50)
-            for record in nightly:
-                if record.dagster_run.status.value in IN_PROGRESS:
-                    doc["run_in_progress"] = doc["run_in_progress"] or _in_progress(
-                        home, instance, record, jetzt, stale_after)
-                    continue
-                last = _run_entry(record)
-                last["published"], last["reasons"] = run_problems(
-                    instance, record.dagster_run.run_id)
-                # what to do, as the failure message says it (empty unless it failed)
-                last["what_to_do"] = status_zeilen(home, instance, record.dagster_run.run_id)
-                doc["last_run"] = last
-                break
-        finally:
-            instance.dispose()
-    except Exception as exc:  # noqa: BLE001 - the status must still say what it knows
-        _problem(doc, "runs_unreadable",
-                 f"Die Läufe im Orchestrator ({home.dagster_home}) sind nicht lesbar: "
-                 f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
-        return
+            instance = dg.DagsterInstance.get()
+            try:
+                _runs_lesen(home, instance, doc, jetzt, stale_after)
+            finally:
+                instance.dispose()
+            break
+        except Exception as exc:  # noqa: BLE001 - the status must still say what it knows
+            if versuch < LESEVERSUCHE and "database is locked" in str(exc):
+                time.sleep(versuch)     # a run is writing its events (SQLite): try again
+                continue
+            _problem(doc, "runs_unreadable",
+                     f"Die Läufe im Orchestrator ({home.dagster_home}) sind nicht lesbar: "
+                     f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
+            return
     _failure_message(home, doc)
     running = doc["run_in_progress"]
     if running is not None and running["stale"]:

@@ -419,6 +419,36 @@ def nightly_runs(home: Home) -> list:
         instance.dispose()
 
 
+def _sqlite_free(path: Path) -> bool:
+    """Whether no connection holds the write lock of a SQLite file (WAL mode: readers are
+    never stopped, but the status reader's instance may write, e.g. at its set-up)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+        try:
+            con.execute("begin immediate")
+            con.execute("rollback")
+        finally:
+            con.close()
+        return True
+    except sqlite3.OperationalError:
+        return False
+
+
+def freeze_between_writes(run: subprocess.Popen, home: Home) -> bool:
+    """SIGSTOP the run at a moment when it is not writing its SQLite files: a process
+    frozen inside a write transaction would hold the lock for as long as it is stopped (a
+    running process ends its write within milliseconds)."""
+    for _ in range(200):
+        run.send_signal(signal.SIGSTOP)
+        if all(_sqlite_free(db) for db in (home.dagster_home / "history").rglob("*.db")):
+            return True
+        run.send_signal(signal.SIGCONT)
+        time.sleep(0.02)
+    raise AssertionError("the run never paused between two writes of its run storage")
+
+
 def test_failed_run_exits_1_and_a_run_in_progress_is_no_failure(demo_run, tmp_path):
     """A row breaking the contract makes the next run fail. While it runs (frozen with
     SIGSTOP once the instance shows it), the verdict of the run before counts: exit 0.
@@ -437,8 +467,7 @@ def test_failed_run_exits_1_and_a_run_in_progress_is_no_failure(demo_run, tmp_pa
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and run.poll() is None:
             if {r.run_id for r in nightly_runs(home)} - known:
-                run.send_signal(signal.SIGSTOP)
-                frozen = True
+                frozen = freeze_between_writes(run, home)
                 break
             time.sleep(0.2)
         assert frozen, "the run never showed up in the instance"
@@ -501,3 +530,43 @@ def test_failed_run_exits_1_and_a_run_in_progress_is_no_failure(demo_run, tmp_pa
                                   "datei": "alt.txt"}), "utf-8")
     code, doc = status_json(home)
     assert code == 1 and doc["last_failure_message"] is None
+
+
+def test_a_run_storage_locked_for_a_moment_is_read_after_waiting(kopie):
+    """A run writing its events may hold SQLite's write lock for a moment; `spm status`
+    waits and reads the runs instead of reporting them unreadable."""
+    import sqlite3
+    import threading
+
+    runs_db = kopie.dagster_home / "history" / "runs.db"
+    assert runs_db.is_file()
+    locked, release = threading.Event(), threading.Event()
+
+    def writer():
+        con = sqlite3.connect(runs_db, timeout=5, isolation_level=None)
+        # (the run storage is in WAL mode, where a plain write transaction does not stop
+        # readers; the exclusive locking mode does, as a writer mid-checkpoint can)
+        con.execute("pragma locking_mode = exclusive")
+        con.execute("begin exclusive")
+        locked.set()
+        release.wait(30)
+        con.execute("rollback")
+        con.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert locked.wait(10)
+    # longer than SQLite's busy timeout (5 s) of one attempt
+    timer = threading.Timer(6.5, release.set)
+    timer.start()
+    saved = dict(os.environ)
+    try:
+        doc = collect_status(kopie)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        release.set()
+        timer.cancel()
+        thread.join()
+    assert "runs_unreadable" not in kinds(doc), doc["problems"]
+    assert doc["last_run"] is not None and doc["recent_runs"]
