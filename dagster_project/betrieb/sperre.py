@@ -226,19 +226,29 @@ OHNE_SPERRE_VERWAIST = 600.0      # seconds after the run's start
 STILLE = 120.0                    # seconds without an event of the run
 
 
+def ohne_sperre_seit(home: Home, record, jetzt: float, sekunden: float) -> bool:
+    """Whether a run marked STARTED began more than `sekunden` ago while nobody holds the
+    lock: a live run holds it (or waits for its holder) within seconds of its start.
+    `spm status` calls such a run died after 2 minutes; the inbox sensor acts on it later
+    (`verwaiste_laeufe`)."""
+    import dagster as dg
+
+    if record.dagster_run.status != dg.DagsterRunStatus.STARTED:
+        return False
+    start = record.start_time or record.create_timestamp.timestamp()
+    return jetzt - start > sekunden and halter(home) is None
+
+
 def verwaiste_laeufe(home: Home, instance, jetzt: float | None = None) -> list[str]:
     """Ids of runs marked STARTED that have no process any more (see above); none while
     anybody holds the lock."""
     import dagster as dg
 
-    if halter(home) is not None:
-        return []
     jetzt = time.time() if jetzt is None else jetzt
     verwaist = []
     for record in instance.get_run_records(
             filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]), limit=20):
-        start = record.start_time or record.create_timestamp.timestamp()
-        if jetzt - start < OHNE_SPERRE_VERWAIST:
+        if not ohne_sperre_seit(home, record, jetzt, OHNE_SPERRE_VERWAIST):
             continue
         letzte = instance.get_records_for_run(record.dagster_run.run_id, limit=1,
                                               ascending=False).records

@@ -173,12 +173,11 @@ def _in_progress(home: Home, instance, record, jetzt: dt.datetime,
     last = (_moment(events[0].event_log_entry.timestamp) if events
             else record.create_timestamp.astimezone())
     entry["last_event_at"] = last
-    started = entry["start_time"] or record.create_timestamp.astimezone()
     # its process is gone when nobody holds the home's writer lock (the kernel released
     # the lock of a killed process); else only a long silence tells
     entry["stale"] = (jetzt - last > stale_after
-                      or (record.dagster_run.status.value == "STARTED"
-                          and jetzt - started > OHNE_SPERRE and sperre.halter(home) is None))
+                      or sperre.ohne_sperre_seit(home, record, jetzt.timestamp(),
+                                                 OHNE_SPERRE.total_seconds()))
     return entry
 
 
