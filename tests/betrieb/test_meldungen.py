@@ -399,11 +399,12 @@ def test_two_callers_at_once_write_one_file(fehllauf, instance_of, tmp_path):
         results = []
         barrier = threading.Barrier(callers)
 
-        def call():
+        def call(barrier, results):
             barrier.wait()
             results.append(melden(home, instance, fehllauf.run_id))
 
-        threads = [threading.Thread(target=call) for _ in range(callers)]
+        threads = [threading.Thread(target=call, args=(barrier, results))
+                   for _ in range(callers)]
         for thread in threads:
             thread.start()
         for thread in threads:
